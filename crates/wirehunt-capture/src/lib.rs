@@ -1,0 +1,39 @@
+//! Reading captures for wirehunt.
+//!
+//! [`CaptureReader`] opens a pcap, pcapng or gzip-compressed capture (from
+//! a path, `-` for standard input, or bytes in memory) and hands out one
+//! [`Frame`] at a time. The format is taken from the magic number, never from
+//! the file name. Regular files are memory-mapped; everything else is read
+//! through one reusable buffer. Neither path allocates per frame.
+//!
+//! A capture is attacker-controlled input. The contract:
+//! - no byte sequence makes the reader panic;
+//! - no record makes it allocate more than [`MAX_BLOCK_LEN`] bytes;
+//! - on damage, every frame before it is returned, then one
+//!   [`CaptureError`] naming the frame number and byte offset, then `None`.
+//!
+//! [`CaptureInfo`] keeps what the file says about itself (format, sections,
+//! interfaces with their link types and time resolutions, comments, name
+//! records) for the statistics views.
+
+mod error;
+mod frame;
+mod info;
+mod linktype;
+mod pcap;
+pub(crate) mod pcapng;
+mod reader;
+mod source;
+
+pub use error::CaptureError;
+pub use frame::Frame;
+pub use info::{CaptureInfo, FileFormat, Interface, Section, TimePrecision};
+pub use linktype::LinkType;
+pub use reader::{CaptureReader, OpenOptions};
+
+/// Largest classic pcap record accepted, as Wireshark's
+/// `WTAP_MAX_PACKET_SIZE_STANDARD`.
+pub const MAX_PCAP_RECORD: u32 = 262_144;
+
+/// Largest pcapng block accepted; larger claims are damage.
+pub const MAX_BLOCK_LEN: u32 = 16 * 1024 * 1024;

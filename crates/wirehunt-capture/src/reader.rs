@@ -1,0 +1,436 @@
+//! The capture reader: format detection and the record loop.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::info::TimePrecision;
+use crate::pcap::{self, PcapHeader, RecordHeader};
+use crate::pcapng::{self, u32_at};
+use crate::source::{Backing, Source};
+use crate::{CaptureError, CaptureInfo, FileFormat, Frame, Interface, LinkType, Section};
+use crate::{MAX_BLOCK_LEN, MAX_PCAP_RECORD};
+
+/// How to open a capture.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenOptions {
+    /// Read regular files through a buffer instead of mapping them.
+    pub no_mmap: bool,
+}
+
+enum Format {
+    Pcap(PcapHeader),
+    PcapNg {
+        big_endian: bool,
+        section_first_iface: usize,
+    },
+}
+
+/// Where the next frame lies in the source, found before borrowing it.
+struct Located {
+    header_len: usize,
+    cap_len: usize,
+    options_at: usize,
+    options_len: usize,
+    orig_len: u32,
+    ts_ns: i64,
+    interface: u32,
+    link_type: LinkType,
+    block_len: usize,
+    big_endian: bool,
+}
+
+/// Reads frames one at a time from a capture.
+pub struct CaptureReader {
+    src: Source,
+    format: Format,
+    info: CaptureInfo,
+    next_number: u64,
+    /// Bytes of the frame handed out last, consumed on the next call.
+    pending: usize,
+    done: bool,
+}
+
+fn gzip_magic(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b
+}
+
+impl CaptureReader {
+    /// Opens `path`; `-` means standard input.
+    pub fn open(path: &Path, opts: OpenOptions) -> Result<CaptureReader, CaptureError> {
+        if path.as_os_str() == "-" {
+            return CaptureReader::from_reader(Box::new(io::stdin()));
+        }
+        let mut file = File::open(path)?;
+        let mut magic = [0u8; 4];
+        let n = read_up_to(&mut file, &mut magic)?;
+        let is_regular = file.metadata()?.is_file();
+        if gzip_magic(&magic[..n]) || !is_regular || opts.no_mmap {
+            let rest: Box<dyn Read + Send> =
+                Box::new(io::Cursor::new(magic[..n].to_vec()).chain(file));
+            return CaptureReader::from_reader(rest);
+        }
+        // SAFETY contract (the one `unsafe` in wirehunt): the map is read-only
+        // and private; if another process truncates the file while we read,
+        // the OS may signal SIGBUS, as for every mmap-based reader (ripgrep
+        // documents the same trade-off). `--no-mmap` avoids it.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        CaptureReader::new(Source::whole(Backing::Map(map)), false)
+    }
+
+    /// Reads a capture from any byte stream (gzip is detected).
+    pub fn from_reader(mut reader: Box<dyn Read + Send>) -> Result<CaptureReader, CaptureError> {
+        let mut magic = [0u8; 4];
+        let n = read_up_to(&mut reader, &mut magic)?;
+        let head = io::Cursor::new(magic[..n].to_vec());
+        if gzip_magic(&magic[..n]) {
+            let gz = flate2::read::MultiGzDecoder::new(head.chain(reader));
+            return CaptureReader::new(Source::stream(Box::new(gz)), true);
+        }
+        CaptureReader::new(Source::stream(Box::new(head.chain(reader))), false)
+    }
+
+    /// Reads a capture held in memory (gzip is detected).
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<CaptureReader, CaptureError> {
+        if gzip_magic(&bytes) {
+            return CaptureReader::from_reader(Box::new(io::Cursor::new(bytes)));
+        }
+        CaptureReader::new(Source::whole(Backing::Owned(bytes)), false)
+    }
+
+    fn new(mut src: Source, compressed: bool) -> Result<CaptureReader, CaptureError> {
+        let head = src.fill(pcap::FILE_HEADER_LEN)?;
+        let mut magic = [0u8; 4];
+        let k = head.len().min(4);
+        magic[..k].copy_from_slice(&head[..k]);
+        if let Some(h) = PcapHeader::parse(head) {
+            let mut info = CaptureInfo::new(h.format(), compressed);
+            info.sections.push(Section {
+                big_endian: h.big_endian,
+                ..Section::default()
+            });
+            info.interfaces.push(Interface {
+                link_type: h.link_type,
+                snaplen: h.snaplen,
+                precision: TimePrecision::Decimal(if h.nanosecond { 9 } else { 6 }),
+                ts_offset: 0,
+                name: None,
+                description: None,
+                os: None,
+                filter: None,
+                fcs_len: None,
+                packets: 0,
+                section: 0,
+            });
+            src.consume(pcap::FILE_HEADER_LEN);
+            return Ok(CaptureReader {
+                src,
+                format: Format::Pcap(h),
+                info,
+                next_number: 1,
+                pending: 0,
+                done: false,
+            });
+        }
+        if u32::from_le_bytes(magic) == pcapng::SHB {
+            return Ok(CaptureReader {
+                src,
+                format: Format::PcapNg {
+                    big_endian: false,
+                    section_first_iface: 0,
+                },
+                info: CaptureInfo::new(FileFormat::PcapNg, compressed),
+                next_number: 1,
+                pending: 0,
+                done: false,
+            });
+        }
+        if head.len() < 4 {
+            return Err(CaptureError::Truncated {
+                offset: 0,
+                frame: 0,
+                needed: 4,
+                available: head.len() as u64,
+            });
+        }
+        Err(CaptureError::UnknownFormat { magic })
+    }
+
+    /// What the file has said about itself so far (complete after the last
+    /// frame).
+    pub fn info(&self) -> &CaptureInfo {
+        &self.info
+    }
+
+    /// Size of the input in bytes when known (not for streams).
+    pub fn file_len(&self) -> Option<u64> {
+        self.src.total_len()
+    }
+
+    /// Byte offset the reader has reached.
+    pub fn offset(&self) -> u64 {
+        self.src.offset() + self.pending as u64
+    }
+
+    /// The next frame, `Ok(None)` at the end, or the error that stopped the
+    /// reading (after which every call returns `Ok(None)`).
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        if self.done {
+            return Ok(None);
+        }
+        self.src.consume(std::mem::take(&mut self.pending));
+        let located = match &self.format {
+            Format::Pcap(h) => self.locate_pcap(*h),
+            Format::PcapNg { .. } => self.locate_pcapng(),
+        };
+        let loc = match located {
+            Ok(Some(loc)) => loc,
+            Ok(None) => {
+                self.done = true;
+                return Ok(None);
+            }
+            Err(e) => {
+                self.done = true;
+                return Err(e);
+            }
+        };
+        let number = self.next_number;
+        self.next_number += 1;
+        self.pending = loc.block_len;
+        if let Some(iface) = self.info.interfaces.get_mut(loc.interface as usize) {
+            iface.packets += 1;
+        }
+        let offset = self.src.offset();
+        let precision = self
+            .info
+            .interfaces
+            .get(loc.interface as usize)
+            .map_or(TimePrecision::Decimal(6), |i| i.precision);
+        Ok(Some(Frame {
+            precision,
+            number,
+            ts_ns: loc.ts_ns,
+            orig_len: loc.orig_len,
+            link_type: loc.link_type,
+            interface: loc.interface,
+            offset,
+            data: self.src.slice(loc.header_len, loc.cap_len),
+            options: self.src.slice(loc.options_at, loc.options_len),
+            options_big_endian: loc.big_endian,
+        }))
+    }
+
+    fn truncated(&self, needed: usize, available: usize) -> CaptureError {
+        CaptureError::Truncated {
+            offset: self.src.offset(),
+            frame: self.next_number,
+            needed: needed as u64,
+            available: available as u64,
+        }
+    }
+
+    fn damaged(&self, reason: String) -> CaptureError {
+        CaptureError::Damaged {
+            offset: self.src.offset(),
+            frame: self.next_number,
+            reason,
+        }
+    }
+
+    fn locate_pcap(&mut self, h: PcapHeader) -> Result<Option<Located>, CaptureError> {
+        let hl = h.record_header_len();
+        let buf = self.src.fill(hl)?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        if buf.len() < hl {
+            let n = buf.len();
+            return Err(self.truncated(hl, n));
+        }
+        let rec = RecordHeader::parse(&h, buf);
+        if rec.incl_len > MAX_PCAP_RECORD {
+            return Err(self.damaged(format!(
+                "record claims a {}-byte packet, bigger than the maximum of {MAX_PCAP_RECORD}",
+                rec.incl_len
+            )));
+        }
+        let total = hl + rec.incl_len as usize;
+        let buf = self.src.fill(total)?;
+        if buf.len() < total {
+            let n = buf.len();
+            return Err(self.truncated(total, n));
+        }
+        Ok(Some(Located {
+            header_len: hl,
+            cap_len: rec.incl_len as usize,
+            options_at: total,
+            options_len: 0,
+            orig_len: rec.orig_len,
+            ts_ns: rec.ts_ns(h.nanosecond),
+            interface: 0,
+            link_type: h.link_type,
+            block_len: total,
+            big_endian: h.big_endian,
+        }))
+    }
+
+    fn locate_pcapng(&mut self) -> Result<Option<Located>, CaptureError> {
+        loop {
+            let Format::PcapNg {
+                big_endian,
+                section_first_iface,
+            } = self.format
+            else {
+                return Ok(None);
+            };
+            let head = self.src.fill(12)?;
+            if head.is_empty() {
+                return Ok(None);
+            }
+            if head.len() < 12 {
+                let n = head.len();
+                return Err(self.truncated(12, n));
+            }
+            let block_type = u32_at(head, 0, big_endian);
+            let mut be = big_endian;
+            if block_type == pcapng::SHB {
+                be = match u32::from_le_bytes([head[8], head[9], head[10], head[11]]) {
+                    pcapng::BYTE_ORDER_MAGIC => false,
+                    m if m.swap_bytes() == pcapng::BYTE_ORDER_MAGIC => true,
+                    _ => {
+                        return Err(
+                            self.damaged("section header with an unknown byte-order magic".into())
+                        );
+                    }
+                };
+            }
+            let total = u32_at(head, 4, be);
+            if total < 12 || total % 4 != 0 {
+                return Err(self.damaged(format!(
+                    "block of type {block_type:#x} has total length {total}, not a multiple of 4 of at least 12"
+                )));
+            }
+            if total > MAX_BLOCK_LEN {
+                return Err(self.damaged(format!(
+                    "block of type {block_type:#x} claims {total} bytes, more than the maximum of {MAX_BLOCK_LEN}"
+                )));
+            }
+            let total = total as usize;
+            let b = self.src.fill(total)?;
+            if b.len() < total {
+                let n = b.len();
+                return Err(self.truncated(total, n));
+            }
+            let b = &b[..total];
+            if u32_at(b, total - 4, be) != total as u32 {
+                return Err(self.damaged(format!(
+                    "block of type {block_type:#x}: trailing length differs from leading length {total}"
+                )));
+            }
+            match block_type {
+                pcapng::SHB => {
+                    pcapng::read_shb(b, be, &mut self.info);
+                    self.format = Format::PcapNg {
+                        big_endian: be,
+                        section_first_iface: self.info.interfaces.len(),
+                    };
+                }
+                pcapng::IDB if total >= 20 => pcapng::read_idb(b, be, &mut self.info),
+                pcapng::EPB | pcapng::OPB => {
+                    let min = 32;
+                    if total < min {
+                        return Err(
+                            self.damaged(format!("packet block of {total} bytes is too short"))
+                        );
+                    }
+                    let (if_id, ts_high, ts_low, cap, orig) = if block_type == pcapng::EPB {
+                        (
+                            u32_at(b, 8, be),
+                            u32_at(b, 12, be),
+                            u32_at(b, 16, be),
+                            u32_at(b, 20, be),
+                            u32_at(b, 24, be),
+                        )
+                    } else {
+                        (
+                            pcapng::u16_at(b, 8, be) as u32,
+                            u32_at(b, 12, be),
+                            u32_at(b, 16, be),
+                            u32_at(b, 20, be),
+                            u32_at(b, 24, be),
+                        )
+                    };
+                    let room = total - 32;
+                    if cap as usize > room {
+                        return Err(self.damaged(format!(
+                            "packet block announces {cap} captured bytes but holds only {room}"
+                        )));
+                    }
+                    let global = section_first_iface + if_id as usize;
+                    let Some(iface) = self.info.interfaces.get(global) else {
+                        return Err(self.damaged(format!(
+                            "packet block refers to interface {if_id}, which the section has not described"
+                        )));
+                    };
+                    let raw_ts = ((ts_high as u64) << 32) | ts_low as u64;
+                    let opt_at = 28 + (cap as usize).next_multiple_of(4);
+                    let opt_end = total - 4;
+                    return Ok(Some(Located {
+                        header_len: 28,
+                        cap_len: cap as usize,
+                        options_at: opt_at.min(opt_end),
+                        options_len: opt_end.saturating_sub(opt_at),
+                        orig_len: orig,
+                        ts_ns: pcapng::ts_to_ns(raw_ts, iface.precision, iface.ts_offset),
+                        interface: global as u32,
+                        link_type: iface.link_type,
+                        block_len: total,
+                        big_endian: be,
+                    }));
+                }
+                pcapng::SPB => {
+                    let Some(iface) = self.info.interfaces.get(section_first_iface) else {
+                        return Err(self.damaged(
+                            "simple packet block before any interface description".into(),
+                        ));
+                    };
+                    let orig = u32_at(b, 8, be);
+                    let mut cap = (total - 16).min(orig as usize);
+                    if iface.snaplen != 0 {
+                        cap = cap.min(iface.snaplen as usize);
+                    }
+                    return Ok(Some(Located {
+                        header_len: 12,
+                        cap_len: cap,
+                        options_at: total - 4,
+                        options_len: 0,
+                        orig_len: orig,
+                        ts_ns: 0,
+                        interface: section_first_iface as u32,
+                        link_type: iface.link_type,
+                        block_len: total,
+                        big_endian: be,
+                    }));
+                }
+                pcapng::NRB => pcapng::read_nrb(b, be, &mut self.info),
+                pcapng::ISB => self.info.stat_blocks += 1,
+                _ => self.info.skipped_blocks += 1,
+            }
+            self.src.consume(total);
+        }
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

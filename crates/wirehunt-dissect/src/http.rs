@@ -1,0 +1,87 @@
+//! HTTP/1.x request line and `Host` header (RFC 9112).
+
+const METHODS: &[&[u8]] = &[
+    b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"CONNECT", b"TRACE", b"PATCH",
+];
+
+/// A parsed request head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// `http.request.method`
+    pub method: &'a [u8],
+    /// `http.request.uri`
+    pub uri: &'a [u8],
+    /// `http.request.version`
+    pub version: &'a [u8],
+    /// `http.host`
+    pub host: Option<&'a [u8]>,
+}
+
+/// True when the payload begins with a known method and a space.
+pub fn looks_like_request(b: &[u8]) -> bool {
+    METHODS
+        .iter()
+        .any(|m| b.len() > m.len() && b.starts_with(m) && b[m.len()] == b' ')
+}
+
+/// Parses the request line and finds `Host` among the headers present.
+pub fn parse_request(b: &[u8]) -> Option<Request<'_>> {
+    if !looks_like_request(b) {
+        return None;
+    }
+    let line_end = b.iter().position(|&c| c == b'\n')?;
+    let line = b[..line_end].strip_suffix(b"\r").unwrap_or(&b[..line_end]);
+    let mut parts = line.splitn(3, |&c| c == b' ');
+    let method = parts.next()?;
+    let uri = parts.next()?;
+    let version = parts.next()?;
+    if !version.starts_with(b"HTTP/") {
+        return None;
+    }
+    let mut host = None;
+    for h in b[line_end + 1..].split(|&c| c == b'\n') {
+        let h = h.strip_suffix(b"\r").unwrap_or(h);
+        if h.is_empty() {
+            break;
+        }
+        if h.len() > 5 && h[..5].eq_ignore_ascii_case(b"host:") {
+            host = Some(trim(&h[5..]));
+        }
+    }
+    Some(Request {
+        method,
+        uri,
+        version,
+        host,
+    })
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |e| e + 1);
+    &b[s..e]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_line_and_host() {
+        let r = parse_request(
+            b"GET /index.html HTTP/1.1\r\nUser-Agent: x\r\nHost: example.com\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(r.method, b"GET");
+        assert_eq!(r.uri, b"/index.html");
+        assert_eq!(r.version, b"HTTP/1.1");
+        assert_eq!(r.host, Some(&b"example.com"[..]));
+        assert!(parse_request(b"GETX / HTTP/1.1\r\n").is_none());
+    }
+}

@@ -1,0 +1,681 @@
+//! Zero-copy, lax dissection for wirehunt.
+//!
+//! [`dissect`] turns the bytes of one frame into a [`Packet`]: the list of
+//! [`Layer`]s found (protocol, where its bytes start and end) and the
+//! [`Anomaly`]s met on the way. Nothing is copied and nothing is allocated;
+//! field values are read on demand through one view type per protocol
+//! ([`TcpSegment`], [`Ipv4Packet`], …), each over the layer's bytes.
+//!
+//! The contract, for every byte sequence:
+//! - `dissect` never panics and visits at most [`MAX_LAYERS`] layers;
+//! - a layer whose header does not fit or makes no sense becomes an anomaly
+//!   and dissection stops there; the packet is still returned and counted;
+//! - a view constructor (`new_checked`) returns `Some` only when its fixed
+//!   header is present, and then no accessor panics.
+//!
+//! Datagrams quoted inside ICMP/ICMPv6 errors are dissected as further
+//! layers with [`Layer::quoted`] set, so a port-unreachable says which port
+//! was probed; flow tracking ignores quoted layers.
+
+pub mod arp;
+mod bytes;
+pub mod dns;
+pub mod ethernet;
+pub mod http;
+pub mod icmp;
+pub mod ipv4;
+pub mod ipv6;
+pub mod tcp;
+pub mod tls;
+pub mod udp;
+
+use std::net::IpAddr;
+
+pub use arp::ArpPacket;
+pub use dns::DnsMessage;
+pub use ethernet::{EthernetFrame, MacAddr, Sll2Header, SllHeader, VlanTag};
+pub use icmp::IcmpMessage;
+pub use ipv4::Ipv4Packet;
+pub use ipv6::{Ipv6Fragment, Ipv6Packet};
+pub use tcp::TcpSegment;
+pub use udp::UdpDatagram;
+pub use wirehunt_capture::LinkType;
+
+use ethernet::ethertype;
+
+/// Most layers recorded for one frame (bounds tunnel nesting).
+pub const MAX_LAYERS: usize = 24;
+/// Most anomalies recorded for one frame.
+pub const MAX_ANOMALIES: usize = 4;
+
+/// Protocols wirehunt recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proto {
+    Ethernet,
+    Vlan,
+    Sll,
+    Sll2,
+    Null,
+    Mpls,
+    Arp,
+    Ipv4,
+    Ipv6,
+    /// The IPv6 fragment extension header.
+    Ipv6Fragment,
+    Tcp,
+    Udp,
+    Icmp,
+    Icmpv6,
+    Gre,
+    Vxlan,
+    Teredo,
+    Dns,
+    Tls,
+    Http,
+}
+
+impl Proto {
+    /// Wireshark's filter name of the protocol.
+    pub fn filter_name(self) -> &'static str {
+        match self {
+            Proto::Ethernet => "eth",
+            Proto::Vlan => "vlan",
+            Proto::Sll | Proto::Sll2 => "sll",
+            Proto::Null => "null",
+            Proto::Mpls => "mpls",
+            Proto::Arp => "arp",
+            Proto::Ipv4 => "ip",
+            Proto::Ipv6 => "ipv6",
+            Proto::Ipv6Fragment => "ipv6",
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Icmp => "icmp",
+            Proto::Icmpv6 => "icmpv6",
+            Proto::Gre => "gre",
+            Proto::Vxlan => "vxlan",
+            Proto::Teredo => "teredo",
+            Proto::Dns => "dns",
+            Proto::Tls => "tls",
+            Proto::Http => "http",
+        }
+    }
+}
+
+/// One decoded layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layer {
+    pub proto: Proto,
+    /// Offset of the layer's first byte in the frame.
+    pub start: u32,
+    /// End of the layer's captured bytes (its header and payload).
+    pub end: u32,
+    /// End as the lower layer declares it (may exceed the captured bytes
+    /// when the snapshot length cut the frame).
+    pub declared_end: u32,
+    /// Inside a datagram quoted by an ICMP/ICMPv6 error.
+    pub quoted: bool,
+}
+
+impl Layer {
+    /// Length the lower layer declares for this layer.
+    pub fn declared_len(&self) -> u32 {
+        self.declared_end.saturating_sub(self.start)
+    }
+}
+
+/// What went wrong with a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnomalyKind {
+    /// The capture ends inside the header.
+    Truncated,
+    /// A length field is smaller than the header or larger than allowed.
+    BadLength,
+    /// A value no valid header has (wrong version, bad pointer, …).
+    Malformed,
+}
+
+/// A problem met while dissecting: the layer's protocol, where, and what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anomaly {
+    pub proto: Proto,
+    pub offset: u32,
+    pub kind: AnomalyKind,
+}
+
+/// A dissected frame: the bytes plus the layers found in them.
+#[derive(Debug, Clone)]
+pub struct Packet<'a> {
+    pub data: &'a [u8],
+    pub link_type: LinkType,
+    layers: [Layer; MAX_LAYERS],
+    n_layers: u8,
+    anomalies: [Anomaly; MAX_ANOMALIES],
+    n_anomalies: u8,
+}
+
+/// Addresses and ports of the transport layer that a conversation follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transport {
+    pub proto: Proto,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// Index of the transport layer in [`Packet::layers`].
+    pub layer: usize,
+}
+
+const EMPTY_LAYER: Layer = Layer {
+    proto: Proto::Ethernet,
+    start: 0,
+    end: 0,
+    declared_end: 0,
+    quoted: false,
+};
+const EMPTY_ANOMALY: Anomaly = Anomaly {
+    proto: Proto::Ethernet,
+    offset: 0,
+    kind: AnomalyKind::Truncated,
+};
+
+impl<'a> Packet<'a> {
+    /// The layers in order, outermost first.
+    #[inline]
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers[..self.n_layers as usize]
+    }
+
+    /// The anomalies met.
+    pub fn anomalies(&self) -> &[Anomaly] {
+        &self.anomalies[..self.n_anomalies as usize]
+    }
+
+    /// Bytes of a layer.
+    #[inline]
+    pub fn bytes(&self, l: &Layer) -> &'a [u8] {
+        self.data
+            .get(l.start as usize..l.end as usize)
+            .unwrap_or(&[])
+    }
+
+    /// The first layer of `proto` outside ICMP quotes.
+    #[inline]
+    pub fn find(&self, proto: Proto) -> Option<&Layer> {
+        self.layers().iter().find(|l| l.proto == proto && !l.quoted)
+    }
+
+    /// Every layer of `proto`, quoted ones included (Wireshark shows every
+    /// occurrence of a field).
+    pub fn all(&self, proto: Proto) -> impl Iterator<Item = &Layer> {
+        self.layers().iter().filter(move |l| l.proto == proto)
+    }
+
+    pub fn has(&self, proto: Proto) -> bool {
+        self.layers().iter().any(|l| l.proto == proto)
+    }
+
+    pub fn ethernet(&self) -> Option<EthernetFrame<'a>> {
+        EthernetFrame::new_checked(self.bytes(self.find(Proto::Ethernet)?))
+    }
+    pub fn arp(&self) -> Option<ArpPacket<'a>> {
+        ArpPacket::new_checked(self.bytes(self.find(Proto::Arp)?))
+    }
+    pub fn ipv4(&self) -> Option<Ipv4Packet<'a>> {
+        Ipv4Packet::new_checked(self.bytes(self.find(Proto::Ipv4)?))
+    }
+    pub fn ipv6(&self) -> Option<Ipv6Packet<'a>> {
+        Ipv6Packet::new_checked(self.bytes(self.find(Proto::Ipv6)?))
+    }
+    pub fn tcp(&self) -> Option<TcpSegment<'a>> {
+        TcpSegment::new_checked(self.bytes(self.find(Proto::Tcp)?))
+    }
+    pub fn udp(&self) -> Option<UdpDatagram<'a>> {
+        UdpDatagram::new_checked(self.bytes(self.find(Proto::Udp)?))
+    }
+    pub fn icmp(&self) -> Option<IcmpMessage<'a>> {
+        IcmpMessage::new_checked(self.bytes(self.find(Proto::Icmp)?))
+    }
+    pub fn icmpv6(&self) -> Option<IcmpMessage<'a>> {
+        IcmpMessage::new_checked(self.bytes(self.find(Proto::Icmpv6)?))
+    }
+    pub fn dns(&self) -> Option<DnsMessage<'a>> {
+        DnsMessage::new_checked(self.bytes(self.find(Proto::Dns)?))
+    }
+
+    /// The innermost unquoted TCP or UDP layer with the IP layer carrying
+    /// it: what conversations are keyed on.
+    pub fn transport(&self) -> Option<Transport> {
+        let layers = self.layers();
+        let t = layers
+            .iter()
+            .rposition(|l| !l.quoted && matches!(l.proto, Proto::Tcp | Proto::Udp))?;
+        let ip = layers[..t]
+            .iter()
+            .rev()
+            .find(|l| matches!(l.proto, Proto::Ipv4 | Proto::Ipv6))?;
+        let (src, dst) = ip_addrs(self.bytes(ip), ip.proto)?;
+        let tb = self.bytes(&layers[t]);
+        Some(Transport {
+            proto: layers[t].proto,
+            src,
+            dst,
+            src_port: bytes::be16(tb, 0),
+            dst_port: bytes::be16(tb, 2),
+            layer: t,
+        })
+    }
+
+    /// Source and destination of the innermost unquoted IP layer.
+    pub fn ip_addrs(&self) -> Option<(IpAddr, IpAddr)> {
+        let l = self
+            .layers()
+            .iter()
+            .rev()
+            .find(|l| !l.quoted && matches!(l.proto, Proto::Ipv4 | Proto::Ipv6))?;
+        ip_addrs(self.bytes(l), l.proto)
+    }
+
+    fn push(
+        &mut self,
+        proto: Proto,
+        start: usize,
+        end: usize,
+        declared_end: usize,
+        quoted: bool,
+    ) -> bool {
+        if self.n_layers as usize >= MAX_LAYERS {
+            return false;
+        }
+        let end = end.min(self.data.len()).max(start.min(self.data.len()));
+        self.layers[self.n_layers as usize] = Layer {
+            proto,
+            start: start as u32,
+            end: end as u32,
+            declared_end: declared_end.max(start) as u32,
+            quoted,
+        };
+        self.n_layers += 1;
+        true
+    }
+
+    fn anomaly(&mut self, proto: Proto, offset: usize, kind: AnomalyKind) {
+        if (self.n_anomalies as usize) < MAX_ANOMALIES {
+            self.anomalies[self.n_anomalies as usize] = Anomaly {
+                proto,
+                offset: offset as u32,
+                kind,
+            };
+            self.n_anomalies += 1;
+        }
+    }
+}
+
+fn ip_addrs(b: &[u8], proto: Proto) -> Option<(IpAddr, IpAddr)> {
+    match proto {
+        Proto::Ipv4 => Ipv4Packet::new_checked(b).map(|ip| (ip.src().into(), ip.dst().into())),
+        Proto::Ipv6 => Ipv6Packet::new_checked(b).map(|ip| (ip.src().into(), ip.dst().into())),
+        _ => None,
+    }
+}
+
+/// Dissects one frame of the given link type.
+pub fn dissect(data: &[u8], link_type: LinkType) -> Packet<'_> {
+    let mut p = Packet {
+        data,
+        link_type,
+        layers: [EMPTY_LAYER; MAX_LAYERS],
+        n_layers: 0,
+        anomalies: [EMPTY_ANOMALY; MAX_ANOMALIES],
+        n_anomalies: 0,
+    };
+    let end = data.len();
+    match link_type.0 {
+        1 => ethernet_at(&mut p, 0, end),
+        113 => {
+            if let Some(h) = SllHeader::new_checked(data) {
+                p.push(Proto::Sll, 0, end, end, false);
+                sll_payload(&mut p, h.arphrd_type(), h.protocol(), SllHeader::LEN, end);
+            } else {
+                p.anomaly(Proto::Sll, 0, AnomalyKind::Truncated);
+            }
+        }
+        276 => {
+            if let Some(h) = Sll2Header::new_checked(data) {
+                p.push(Proto::Sll2, 0, end, end, false);
+                sll_payload(&mut p, h.arphrd_type(), h.protocol(), Sll2Header::LEN, end);
+            } else {
+                p.anomaly(Proto::Sll2, 0, AnomalyKind::Truncated);
+            }
+        }
+        0 | 108 => match ethernet::null_family(data, link_type.0 == 108) {
+            Some(fam) => {
+                p.push(Proto::Null, 0, end, end, false);
+                match fam {
+                    2 => ipv4_at(&mut p, 4, end, false),
+                    24 | 28 | 30 => ipv6_at(&mut p, 4, end, false),
+                    _ => {}
+                }
+            }
+            None => p.anomaly(Proto::Null, 0, AnomalyKind::Truncated),
+        },
+        12 | 14 | 101 => raw_ip(&mut p, 0, end),
+        228 => ipv4_at(&mut p, 0, end, false),
+        229 => ipv6_at(&mut p, 0, end, false),
+        _ => {}
+    }
+    p
+}
+
+fn raw_ip(p: &mut Packet<'_>, at: usize, end: usize) {
+    match p.data.get(at).map(|b| b >> 4) {
+        Some(4) => ipv4_at(p, at, end, false),
+        Some(6) => ipv6_at(p, at, end, false),
+        _ => {}
+    }
+}
+
+fn sll_payload(p: &mut Packet<'_>, arphrd: u16, protocol: u16, at: usize, end: usize) {
+    match arphrd {
+        // Netlink, IP-over-something without link header: protocol is the ethertype.
+        _ if protocol > 1500 => ethertype_at(p, protocol, at, end),
+        _ => {}
+    }
+}
+
+fn ethernet_at(p: &mut Packet<'_>, at: usize, end: usize) {
+    let Some(eth) = p.data.get(at..end).and_then(EthernetFrame::new_checked) else {
+        p.anomaly(Proto::Ethernet, at, AnomalyKind::Truncated);
+        return;
+    };
+    if !p.push(Proto::Ethernet, at, end, end, false) {
+        return;
+    }
+    ethertype_at(p, eth.ethertype(), at + EthernetFrame::HEADER_LEN, end);
+}
+
+fn ethertype_at(p: &mut Packet<'_>, et: u16, at: usize, end: usize) {
+    match et {
+        ethertype::IPV4 => ipv4_at(p, at, end, false),
+        ethertype::IPV6 => ipv6_at(p, at, end, false),
+        ethertype::ARP => {
+            if p.data
+                .get(at..end)
+                .and_then(ArpPacket::new_checked)
+                .is_some()
+            {
+                p.push(Proto::Arp, at, end, end, false);
+            } else {
+                p.anomaly(Proto::Arp, at, AnomalyKind::Truncated);
+            }
+        }
+        ethertype::VLAN | ethertype::QINQ | ethertype::VLAN_9100 => {
+            match p.data.get(at..end).and_then(VlanTag::new_checked) {
+                Some(tag) => {
+                    if p.push(Proto::Vlan, at, end, end, false) {
+                        ethertype_at(p, tag.ethertype(), at + VlanTag::LEN, end);
+                    }
+                }
+                None => p.anomaly(Proto::Vlan, at, AnomalyKind::Truncated),
+            }
+        }
+        ethertype::MPLS | ethertype::MPLS_MC => {
+            let mut pos = at;
+            loop {
+                let Some((_, bottom)) = p.data.get(pos..end).and_then(ethernet::mpls_entry) else {
+                    p.anomaly(Proto::Mpls, pos, AnomalyKind::Truncated);
+                    return;
+                };
+                if !p.push(Proto::Mpls, pos, end, end, false) {
+                    return;
+                }
+                pos += 4;
+                if bottom {
+                    break;
+                }
+            }
+            // MPLS does not say what it carries; guess from the version nibble
+            // as Wireshark does.
+            raw_ip(p, pos, end);
+        }
+        ethertype::TEB => ethernet_at(p, at, end),
+        _ => {}
+    }
+}
+
+fn ipv4_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
+    let Some(ip) = p.data.get(at..limit).and_then(Ipv4Packet::new_checked) else {
+        p.anomaly(Proto::Ipv4, at, AnomalyKind::Truncated);
+        return;
+    };
+    let hl = ip.header_len();
+    if ip.version() != 4 {
+        p.anomaly(Proto::Ipv4, at, AnomalyKind::Malformed);
+        return;
+    }
+    if hl < Ipv4Packet::MIN_LEN {
+        p.anomaly(Proto::Ipv4, at, AnomalyKind::BadLength);
+        return;
+    }
+    let total = ip.total_len() as usize;
+    if total < hl && !quoted {
+        p.anomaly(Proto::Ipv4, at, AnomalyKind::BadLength);
+        return;
+    }
+    let declared_end = at + total.max(hl);
+    let end = if quoted {
+        limit
+    } else {
+        declared_end.min(limit)
+    };
+    if !p.push(Proto::Ipv4, at, end, declared_end, quoted) {
+        return;
+    }
+    if at + hl > end {
+        p.anomaly(Proto::Ipv4, at, AnomalyKind::Truncated);
+        return;
+    }
+    if ip.frag_offset() != 0 || ip.more_frags() {
+        return;
+    }
+    ip_payload(p, ip.protocol(), at + hl, end, declared_end, quoted);
+}
+
+fn ipv6_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
+    let Some(ip) = p.data.get(at..limit).and_then(Ipv6Packet::new_checked) else {
+        p.anomaly(Proto::Ipv6, at, AnomalyKind::Truncated);
+        return;
+    };
+    if ip.version() != 6 {
+        p.anomaly(Proto::Ipv6, at, AnomalyKind::Malformed);
+        return;
+    }
+    let plen = ip.payload_len() as usize;
+    let declared_end = at
+        + Ipv6Packet::HEADER_LEN
+        + if plen == 0 {
+            limit.saturating_sub(at + 40)
+        } else {
+            plen
+        };
+    let end = if quoted {
+        limit
+    } else {
+        declared_end.min(limit)
+    };
+    if !p.push(Proto::Ipv6, at, end, declared_end, quoted) {
+        return;
+    }
+    let mut nh = ip.next_header();
+    let mut pos = at + Ipv6Packet::HEADER_LEN;
+    for _ in 0..8 {
+        if !ipv6::is_extension(nh) {
+            break;
+        }
+        let Some(len) = p
+            .data
+            .get(pos..end)
+            .and_then(|b| ipv6::extension_len(nh, b))
+        else {
+            p.anomaly(Proto::Ipv6, pos, AnomalyKind::Truncated);
+            return;
+        };
+        if nh == 44 {
+            let Some(frag) = p.data.get(pos..end).and_then(Ipv6Fragment::new_checked) else {
+                return;
+            };
+            p.push(Proto::Ipv6Fragment, pos, end, declared_end, quoted);
+            if frag.offset() != 0 || frag.more() {
+                return;
+            }
+        }
+        nh = p.data[pos];
+        pos += len;
+    }
+    ip_payload(p, nh, pos, end, declared_end, quoted);
+}
+
+fn ip_payload(
+    p: &mut Packet<'_>,
+    proto: u8,
+    at: usize,
+    end: usize,
+    declared_end: usize,
+    quoted: bool,
+) {
+    match proto {
+        6 => tcp_at(p, at, end, declared_end, quoted),
+        17 => udp_at(p, at, end, declared_end, quoted),
+        1 => icmp_at(p, Proto::Icmp, at, end, declared_end, quoted),
+        58 => icmp_at(p, Proto::Icmpv6, at, end, declared_end, quoted),
+        4 if !quoted => ipv4_at(p, at, end, false),
+        41 if !quoted => ipv6_at(p, at, end, false),
+        47 if !quoted => gre_at(p, at, end),
+        _ => {}
+    }
+}
+
+fn tcp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted: bool) {
+    let Some(seg) = p.data.get(at..end).and_then(|b| {
+        // A quoted segment is often just its first 8 bytes.
+        if quoted && b.len() >= 8 {
+            Some(None)
+        } else {
+            TcpSegment::new_checked(b).map(Some)
+        }
+    }) else {
+        p.anomaly(Proto::Tcp, at, AnomalyKind::Truncated);
+        return;
+    };
+    let Some(seg) = seg else {
+        p.push(Proto::Tcp, at, end, declared_end, quoted);
+        return;
+    };
+    let hl = seg.header_len();
+    if hl < TcpSegment::MIN_LEN {
+        p.anomaly(Proto::Tcp, at, AnomalyKind::BadLength);
+        return;
+    }
+    if !p.push(Proto::Tcp, at, end, declared_end, quoted) {
+        return;
+    }
+    if at + hl > end {
+        if !quoted {
+            p.anomaly(Proto::Tcp, at, AnomalyKind::Truncated);
+        }
+        return;
+    }
+    if quoted {
+        return;
+    }
+    let payload_at = at + hl;
+    let payload = &p.data[payload_at..end];
+    if payload.is_empty() {
+        return;
+    }
+    let (sport, dport) = (seg.src_port(), seg.dst_port());
+    if (sport == 53 || dport == 53) && payload.len() >= 2 + DnsMessage::HEADER_LEN {
+        p.push(Proto::Dns, payload_at + 2, end, end, false);
+    } else if tls::looks_like_handshake(payload) {
+        p.push(Proto::Tls, payload_at, end, end, false);
+    } else if http::looks_like_request(payload) {
+        p.push(Proto::Http, payload_at, end, end, false);
+    }
+}
+
+fn udp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted: bool) {
+    let Some(u) = p.data.get(at..end).and_then(UdpDatagram::new_checked) else {
+        p.anomaly(Proto::Udp, at, AnomalyKind::Truncated);
+        return;
+    };
+    let ulen = u.length() as usize;
+    let uend = if ulen >= 8 && at + ulen <= end {
+        at + ulen
+    } else {
+        end
+    };
+    if !p.push(Proto::Udp, at, uend, declared_end, quoted) || quoted {
+        return;
+    }
+    let (sport, dport) = (u.src_port(), u.dst_port());
+    let pl = at + UdpDatagram::HEADER_LEN;
+    let is = |port: u16| sport == port || dport == port;
+    if is(53) && uend - pl >= DnsMessage::HEADER_LEN {
+        p.push(Proto::Dns, pl, uend, uend, false);
+    } else if is(4789) && uend - pl >= 8 {
+        if p.push(Proto::Vxlan, pl, uend, uend, false) {
+            ethernet_at(p, pl + 8, uend);
+        }
+    } else if is(3544) && p.data.get(pl).is_some_and(|b| b >> 4 == 6) && uend - pl >= 40 {
+        if p.push(Proto::Teredo, pl, uend, uend, false) {
+            ipv6_at(p, pl, uend, false);
+        }
+    }
+}
+
+fn icmp_at(
+    p: &mut Packet<'_>,
+    proto: Proto,
+    at: usize,
+    end: usize,
+    declared_end: usize,
+    quoted: bool,
+) {
+    let Some(m) = p.data.get(at..end).and_then(IcmpMessage::new_checked) else {
+        p.anomaly(proto, at, AnomalyKind::Truncated);
+        return;
+    };
+    if !p.push(proto, at, end, declared_end, quoted) || quoted || end < at + 8 {
+        return;
+    }
+    match proto {
+        Proto::Icmp if icmp::icmp_is_error(m.msg_type()) => ipv4_at(p, at + 8, end, true),
+        Proto::Icmpv6 if icmp::icmpv6_is_error(m.msg_type()) => ipv6_at(p, at + 8, end, true),
+        _ => {}
+    }
+}
+
+fn gre_at(p: &mut Packet<'_>, at: usize, end: usize) {
+    let Some(b) = p.data.get(at..end).filter(|b| b.len() >= 4) else {
+        p.anomaly(Proto::Gre, at, AnomalyKind::Truncated);
+        return;
+    };
+    let flags = bytes::be16(b, 0);
+    let proto = bytes::be16(b, 2);
+    let mut hl = 4;
+    if flags & 0x8000 != 0 {
+        hl += 4; // checksum + reserved
+    }
+    if flags & 0x2000 != 0 {
+        hl += 4; // key
+    }
+    if flags & 0x1000 != 0 {
+        hl += 4; // sequence
+    }
+    if flags & 0x0007 != 0 || at + hl > end {
+        p.anomaly(Proto::Gre, at, AnomalyKind::Malformed);
+        return;
+    }
+    if p.push(Proto::Gre, at, end, end, false) {
+        ethertype_at(p, proto, at + hl, end);
+    }
+}

@@ -1,0 +1,455 @@
+//! The packet-list line, as `tshark -r FILE` prints it by default:
+//! number, time since the first frame, source → destination, protocol,
+//! length and the Info text. Column widths follow tshark (number 5, time 10,
+//! source 12 right-aligned, destination 12 left-aligned).
+
+use std::io::Write;
+use std::net::IpAddr;
+
+use wirehunt_dissect::dns::{self, DnsMessage};
+use wirehunt_dissect::tcp::{TcpOption, flags};
+use wirehunt_dissect::{MacAddr, Packet, Proto, TcpSegment};
+
+use crate::Value;
+use crate::registry::FrameCtx;
+use crate::value::write_seconds;
+
+/// Scratch space reused across lines so that printing allocates nothing.
+#[derive(Default)]
+pub struct LineWriter {
+    src: Vec<u8>,
+    dst: Vec<u8>,
+    info: Vec<u8>,
+    num: Vec<u8>,
+}
+
+/// Protocol column for frames wirehunt does not decode further.
+const UNKNOWN_PROTO: &str = "?";
+
+impl LineWriter {
+    /// Appends the line for one frame (with a trailing newline) to `out`.
+    /// `time_digits` is the file's time precision (6 or 9).
+    pub fn write(&mut self, ctx: &FrameCtx<'_, '_>, time_digits: u8, out: &mut Vec<u8>) {
+        self.src.clear();
+        self.dst.clear();
+        self.info.clear();
+        self.num.clear();
+        let proto = summarize(ctx, &mut self.src, &mut self.dst, &mut self.info);
+
+        pad_left(
+            out,
+            itoa::Buffer::new().format(ctx.frame.number).as_bytes(),
+            5,
+        );
+        out.push(b' ');
+        write_seconds(
+            &mut self.num,
+            ctx.frame.ts_ns - ctx.first_ts_ns,
+            time_digits,
+        );
+        pad_left(out, &self.num, 10);
+        out.push(b' ');
+        pad_left(out, &self.src, 12);
+        out.extend_from_slice(" → ".as_bytes());
+        out.extend_from_slice(&self.dst);
+        for _ in self.dst.len()..12 {
+            out.push(b' ');
+        }
+        out.push(b' ');
+        out.extend_from_slice(proto.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(itoa::Buffer::new().format(ctx.frame.orig_len).as_bytes());
+        if !self.info.is_empty() {
+            out.push(b' ');
+            out.extend_from_slice(&self.info);
+        }
+        out.push(b'\n');
+    }
+}
+
+fn pad_left(out: &mut Vec<u8>, s: &[u8], width: usize) {
+    for _ in s.len()..width {
+        out.push(b' ');
+    }
+    out.extend_from_slice(s);
+}
+
+fn text(v: Value<'_>, out: &mut Vec<u8>) {
+    v.write_text(out)
+}
+
+fn write_ip(a: IpAddr, out: &mut Vec<u8>) {
+    match a {
+        IpAddr::V4(v) => text(Value::Ipv4(v), out),
+        IpAddr::V6(v) => text(Value::Ipv6(v), out),
+    }
+}
+
+fn write_mac(m: MacAddr, out: &mut Vec<u8>) {
+    text(Value::Mac(m), out)
+}
+
+/// Fills source, destination and info; returns the protocol column.
+fn summarize(
+    ctx: &FrameCtx<'_, '_>,
+    src: &mut Vec<u8>,
+    dst: &mut Vec<u8>,
+    info: &mut Vec<u8>,
+) -> &'static str {
+    let pkt = ctx.pkt;
+    if let Some((s, d)) = pkt.ip_addrs() {
+        write_ip(s, src);
+        write_ip(d, dst);
+    } else if let Some(e) = pkt.ethernet() {
+        write_mac(e.src(), src);
+        write_mac(e.dst(), dst);
+    }
+    // The innermost unquoted layer decides the protocol column.
+    let Some(top) = pkt.layers().iter().rev().find(|l| !l.quoted) else {
+        return UNKNOWN_PROTO;
+    };
+    match top.proto {
+        Proto::Tcp => {
+            tcp_info(ctx, info);
+            "TCP"
+        }
+        Proto::Udp => {
+            if let Some(u) = pkt.udp() {
+                let _ = write!(
+                    info,
+                    "{} → {} Len={}",
+                    u.src_port(),
+                    u.dst_port(),
+                    (u.length() as i32 - 8).max(0)
+                );
+            }
+            "UDP"
+        }
+        Proto::Icmp => {
+            icmp_info(pkt, info);
+            "ICMP"
+        }
+        Proto::Icmpv6 => {
+            icmpv6_info(pkt, info);
+            "ICMPv6"
+        }
+        Proto::Arp => {
+            arp_info(pkt, info);
+            "ARP"
+        }
+        Proto::Dns => {
+            if let Some(d) = pkt.dns() {
+                dns_info(&d, info);
+            }
+            "DNS"
+        }
+        Proto::Http => {
+            if let Some(r) = pkt
+                .find(Proto::Http)
+                .and_then(|l| wirehunt_dissect::http::parse_request(pkt.bytes(l)))
+            {
+                info.extend_from_slice(r.method);
+                info.push(b' ');
+                info.extend_from_slice(r.uri);
+                info.push(b' ');
+                info.extend_from_slice(r.version);
+                info.push(b' ');
+            }
+            "HTTP"
+        }
+        Proto::Tls => {
+            info.extend_from_slice(b"Client Hello");
+            "TLS"
+        }
+        Proto::Ipv4 => "IPv4",
+        Proto::Ipv6 | Proto::Ipv6Fragment => "IPv6",
+        _ => UNKNOWN_PROTO,
+    }
+}
+
+const FLAG_NAMES: [(u16, &str); 9] = [
+    (flags::FIN, "FIN"),
+    (flags::SYN, "SYN"),
+    (flags::RST, "RST"),
+    (flags::PSH, "PSH"),
+    (flags::ACK, "ACK"),
+    (flags::URG, "URG"),
+    (flags::ECE, "ECE"),
+    (flags::CWR, "CWR"),
+    (flags::AE, "NS"),
+];
+
+fn tcp_info(ctx: &FrameCtx<'_, '_>, info: &mut Vec<u8>) {
+    let Some(l) = ctx.pkt.find(Proto::Tcp) else {
+        return;
+    };
+    let Some(t) = TcpSegment::new_checked(ctx.pkt.bytes(l)) else {
+        return;
+    };
+    let _ = write!(info, "{} → {} [", t.src_port(), t.dst_port());
+    let fl = t.flags();
+    let mut first = true;
+    for (bit, name) in FLAG_NAMES {
+        if fl & bit != 0 {
+            if !first {
+                info.extend_from_slice(b", ");
+            }
+            info.extend_from_slice(name.as_bytes());
+            first = false;
+        }
+    }
+    if fl & 0xe00 != 0 {
+        if !first {
+            info.extend_from_slice(b", ");
+        }
+        info.extend_from_slice(b"Reserved");
+        first = false;
+    }
+    if first {
+        info.extend_from_slice(b"<None>");
+    }
+    info.push(b']');
+    let flow = ctx.flow.filter(|f| f.proto == Proto::Tcp);
+    let (seq, ack, win) = match flow {
+        Some(f) => (f.rel_seq, f.rel_ack, f.window),
+        None => (t.seq(), t.ack(), t.window() as u32),
+    };
+    let _ = write!(info, " Seq={seq}");
+    if fl & flags::ACK != 0 {
+        let _ = write!(info, " Ack={ack}");
+    }
+    let _ = write!(info, " Win={win}");
+    if fl & flags::URG != 0 {
+        let _ = write!(info, " Urg={}", t.urgent());
+    }
+    if let Some(len) = l.declared_len().checked_sub(t.header_len() as u32) {
+        let _ = write!(info, " Len={len}");
+    }
+    let rev_base = flow.map_or(0, |f| f.rev_base_seq);
+    for o in t.options() {
+        match o {
+            TcpOption::Mss(v) => {
+                let _ = write!(info, " MSS={v}");
+            }
+            TcpOption::WindowScale(s) => {
+                let _ = write!(info, " WS={}", 1u32 << s.min(14));
+            }
+            TcpOption::SackPermitted => info.extend_from_slice(b" SACK_PERM"),
+            TcpOption::Timestamp { val, ecr } => {
+                let _ = write!(info, " TSval={val} TSecr={ecr}");
+            }
+            TcpOption::Sack(edges) => {
+                for e in edges.chunks_exact(8) {
+                    let le = u32::from_be_bytes([e[0], e[1], e[2], e[3]]).wrapping_sub(rev_base);
+                    let re = u32::from_be_bytes([e[4], e[5], e[6], e[7]]).wrapping_sub(rev_base);
+                    let _ = write!(info, " SLE={le} SRE={re}");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn icmp_unreach_code(code: u8) -> &'static str {
+    match code {
+        0 => "Network unreachable",
+        1 => "Host unreachable",
+        2 => "Protocol unreachable",
+        3 => "Port unreachable",
+        4 => "Fragmentation needed",
+        5 => "Source route failed",
+        6 => "Destination network unknown",
+        7 => "Destination host unknown",
+        8 => "Source host isolated",
+        9 => "Network administratively prohibited",
+        10 => "Host administratively prohibited",
+        11 => "Network unreachable for TOS",
+        12 => "Host unreachable for TOS",
+        13 => "Communication administratively filtered",
+        14 => "Host precedence violation",
+        15 => "Precedence cutoff in effect",
+        _ => "Unknown code",
+    }
+}
+
+fn icmp_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
+    let Some(m) = pkt.icmp() else {
+        return;
+    };
+    let ttl = pkt.ipv4().map_or(0, |ip| ip.ttl());
+    match m.msg_type() {
+        0 | 8 if m.len() >= 8 => {
+            let kind = if m.msg_type() == 8 {
+                "request"
+            } else {
+                "reply  "
+            };
+            let _ = write!(
+                info,
+                "Echo (ping) {kind}  id=0x{:04x}, seq={}/{}, ttl={ttl}",
+                m.ident(),
+                m.seq(),
+                m.seq().swap_bytes()
+            );
+        }
+        3 => {
+            let _ = write!(
+                info,
+                "Destination unreachable ({})",
+                icmp_unreach_code(m.code())
+            );
+        }
+        11 => {
+            let c = if m.code() == 0 {
+                "Time to live exceeded in transit"
+            } else {
+                "Fragment reassembly time exceeded"
+            };
+            let _ = write!(info, "Time-to-live exceeded ({c})");
+        }
+        5 => info.extend_from_slice(b"Redirect"),
+        13 => info.extend_from_slice(b"Timestamp request"),
+        14 => info.extend_from_slice(b"Timestamp reply"),
+        t => {
+            let _ = write!(info, "Unknown ICMP (obsolete or malformed?) type {t}");
+        }
+    }
+}
+
+fn icmpv6_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
+    let Some(m) = pkt.icmpv6() else {
+        return;
+    };
+    let hlim = pkt.ipv6().map_or(0, |ip| ip.hop_limit());
+    let s: &str = match m.msg_type() {
+        1 => "Destination Unreachable",
+        2 => "Packet Too Big",
+        3 => "Time Exceeded",
+        4 => "Parameter Problem",
+        128 | 129 => {
+            let kind = if m.msg_type() == 128 {
+                "request"
+            } else {
+                "reply"
+            };
+            let _ = write!(
+                info,
+                "Echo (ping) {kind} id=0x{:04x}, seq={}, hop limit={hlim}",
+                m.ident(),
+                m.seq()
+            );
+            return;
+        }
+        130 => "Multicast Listener Query",
+        131 => "Multicast Listener Report",
+        132 => "Multicast Listener Done",
+        133 => "Router Solicitation",
+        134 => "Router Advertisement",
+        135 => "Neighbor Solicitation",
+        136 => "Neighbor Advertisement",
+        137 => "Redirect",
+        143 => "Multicast Listener Report Message v2",
+        _ => "Unknown ICMPv6 type",
+    };
+    info.extend_from_slice(s.as_bytes());
+}
+
+fn arp_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
+    let Some(a) = pkt.arp() else {
+        return;
+    };
+    if !a.is_ether_ipv4() {
+        let _ = write!(info, "Unknown ARP opcode 0x{:04x}", a.opcode());
+        return;
+    }
+    let (spa, tpa) = (a.sender_ip(), a.target_ip());
+    match a.opcode() {
+        1 if spa == tpa => {
+            let _ = write!(info, "Gratuitous ARP for {spa} (Request)");
+        }
+        1 if spa.is_unspecified() => {
+            let _ = write!(info, "Who has {tpa}? (ARP Probe)");
+        }
+        1 => {
+            let _ = write!(info, "Who has {tpa}? Tell {spa}");
+        }
+        2 if spa == tpa => {
+            let _ = write!(info, "Gratuitous ARP for {spa} (Reply)");
+        }
+        2 => {
+            let _ = write!(info, "{spa} is at ");
+            write_mac(a.sender_mac(), info);
+        }
+        op => {
+            let _ = write!(info, "Unknown ARP opcode 0x{op:04x}");
+        }
+    }
+}
+
+fn rcode_text(rcode: u8) -> &'static str {
+    match rcode {
+        1 => "Format error",
+        2 => "Server failure",
+        3 => "No such name",
+        4 => "Not implemented",
+        5 => "Refused",
+        _ => "Unknown error",
+    }
+}
+
+fn write_type(t: u16, info: &mut Vec<u8>) {
+    match dns::type_name(t) {
+        Some(n) => info.extend_from_slice(n.as_bytes()),
+        None => {
+            let _ = write!(info, "Unknown ({t})");
+        }
+    }
+}
+
+/// Wireshark's DNS Info: opcode, id, queries, then every record.
+pub fn dns_info(d: &DnsMessage<'_>, info: &mut Vec<u8>) {
+    let op = match d.opcode() {
+        0 => "Standard query",
+        1 => "Inverse query",
+        2 => "Server status request",
+        4 => "Zone change notification",
+        5 => "Dynamic update",
+        _ => "Unknown operation",
+    };
+    info.extend_from_slice(op.as_bytes());
+    if d.is_response() {
+        info.extend_from_slice(b" response");
+    }
+    let _ = write!(info, " 0x{:04x}", d.id());
+    if d.is_response() && d.rcode() != 0 {
+        info.push(b' ');
+        info.extend_from_slice(rcode_text(d.rcode()).as_bytes());
+    }
+    for q in d.questions() {
+        info.push(b' ');
+        write_type(q.qtype, info);
+        info.push(b' ');
+        q.name.write_to(info);
+    }
+    if !d.is_response() {
+        return;
+    }
+    for (_, r) in d.records() {
+        info.push(b' ');
+        write_type(r.rtype, info);
+        if r.rtype == dns::rtype::OPT {
+            continue;
+        }
+        if let Some(a) = r.a() {
+            let _ = write!(info, " {a}");
+        } else if let Some(a) = r.aaaa() {
+            let _ = write!(info, " {a}");
+        } else if let Some(n) = r.target_name() {
+            info.push(b' ');
+            n.write_to(info);
+        } else if let Some(n) = r.soa_mname() {
+            info.push(b' ');
+            n.write_to(info);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Fields and columns: what wirehunt shows of a packet, named and formatted
+//! as Wireshark does.
+//!
+//! - [`registry`]: the one table from Wireshark field names (`ip.src`,
+//!   `tcp.flags.reset`, …) to extractors over a [`FrameCtx`] (frame,
+//!   dissected packet, conversation info). `-T fields`, JSON, the display
+//!   filter and the detail view all read through it.
+//! - [`columns`]: the packet-list line tshark prints by default (number,
+//!   time, source, destination, protocol, length, info).
+//! - [`protocols`]: the `frame.protocols` chain.
+
+pub mod columns;
+pub mod protocols;
+pub mod registry;
+mod value;
+
+pub use registry::{Field, FrameCtx, Kind, Sink, all, lookup};
+pub use value::{Value, write_seconds};

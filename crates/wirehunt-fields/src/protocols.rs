@@ -1,0 +1,86 @@
+//! `frame.protocols`: the colon-separated protocol chain Wireshark builds as
+//! it dissects (`eth:ethertype:ip:tcp`).
+
+use wirehunt_dissect::{Ipv6Packet, Packet, Proto, ipv6};
+
+/// Appends the chain for `pkt` to `out`.
+pub fn write_protocols(pkt: &Packet<'_>, out: &mut Vec<u8>) {
+    let layers = pkt.layers();
+    let push = |out: &mut Vec<u8>, s: &str| {
+        if !out.is_empty() {
+            out.push(b':');
+        }
+        out.extend_from_slice(s.as_bytes());
+    };
+    match pkt.link_type.0 {
+        0 | 108 if !layers.is_empty() => {}
+        12 | 14 | 101 | 228 | 229 => push(out, "raw"),
+        _ => {}
+    }
+    for (i, l) in layers.iter().enumerate() {
+        match l.proto {
+            Proto::Ethernet | Proto::Vlan | Proto::Sll | Proto::Sll2 => {
+                push(out, l.proto.filter_name());
+                if layers.get(i + 1).is_some_and(|n| n.proto != Proto::Mpls)
+                    || i + 1 == layers.len()
+                {
+                    push(out, "ethertype");
+                }
+            }
+            Proto::Ipv6 => {
+                push(out, "ipv6");
+                write_ipv6_extensions(pkt, l, out);
+            }
+            Proto::Ipv6Fragment => push(out, "ipv6.fraghdr"),
+            p => push(out, p.filter_name()),
+        }
+    }
+    if has_undissected_payload(pkt) {
+        push(out, "data");
+    }
+}
+
+fn write_ipv6_extensions(pkt: &Packet<'_>, l: &wirehunt_dissect::Layer, out: &mut Vec<u8>) {
+    let b = pkt.bytes(l);
+    let Some(ip) = Ipv6Packet::new_checked(b) else {
+        return;
+    };
+    let mut nh = ip.next_header();
+    let mut pos = Ipv6Packet::HEADER_LEN;
+    for _ in 0..8 {
+        let name = match nh {
+            0 => "ipv6.hopopts",
+            43 => "ipv6.routing",
+            60 => "ipv6.dstopts",
+            51 => "ah",
+            _ => return, // fragments are their own layer; others end the walk
+        };
+        out.push(b':');
+        out.extend_from_slice(name.as_bytes());
+        let Some(len) = b.get(pos..).and_then(|r| ipv6::extension_len(nh, r)) else {
+            return;
+        };
+        nh = b[pos];
+        pos += len;
+    }
+}
+
+/// True when the innermost layer leaves payload no dissector claimed.
+fn has_undissected_payload(pkt: &Packet<'_>) -> bool {
+    let Some(last) = pkt.layers().last() else {
+        return !pkt.data.is_empty();
+    };
+    let b = pkt.bytes(last);
+    match last.proto {
+        Proto::Tcp if !last.quoted => {
+            wirehunt_dissect::TcpSegment::new_checked(b).is_some_and(|t| b.len() > t.header_len())
+        }
+        Proto::Udp if !last.quoted => b.len() > 8,
+        Proto::Icmp | Proto::Icmpv6 => b.len() > 8,
+        Proto::Ipv4 => {
+            wirehunt_dissect::Ipv4Packet::new_checked(b).is_some_and(|ip| b.len() > ip.header_len())
+        }
+        Proto::Ipv6Fragment => b.len() > 8,
+        _ => false,
+    }
+}

@@ -1,0 +1,660 @@
+//! The field registry: Wireshark field names mapped to extractors. The
+//! `-T fields` output, the JSON output and (later) the display filter and the
+//! detail view all read fields through this one table.
+
+use wirehunt_capture::Frame;
+use wirehunt_dissect::dns::DnsMessage;
+use wirehunt_dissect::tcp::{TcpOption, flags};
+use wirehunt_dissect::{
+    ArpPacket, EthernetFrame, IcmpMessage, Ipv4Packet, Ipv6Fragment, Ipv6Packet, Packet, Proto,
+    TcpSegment, UdpDatagram, VlanTag, http, tls,
+};
+use wirehunt_flow::FlowInfo;
+
+use crate::Value;
+use crate::protocols::write_protocols;
+
+/// Everything a field may be read from.
+pub struct FrameCtx<'a, 'p> {
+    pub frame: &'p Frame<'a>,
+    pub pkt: &'p Packet<'a>,
+    pub flow: Option<FlowInfo>,
+    /// Timestamp of the first frame (for `frame.time_relative`).
+    pub first_ts_ns: i64,
+}
+
+/// Receives each occurrence of a field.
+pub trait Sink {
+    fn value(&mut self, v: Value<'_>);
+}
+
+impl<F: FnMut(Value<'_>)> Sink for F {
+    fn value(&mut self, v: Value<'_>) {
+        self(v)
+    }
+}
+
+/// What kind of value a field holds (for the filter and JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Uint,
+    Bool,
+    Text,
+    Ipv4,
+    Ipv6,
+    Mac,
+    Time,
+    Protocol,
+}
+
+/// One registered field.
+pub struct Field {
+    /// Wireshark's filter name.
+    pub name: &'static str,
+    /// Wireshark's label in the detail pane.
+    pub label: &'static str,
+    pub kind: Kind,
+    extract: fn(&FrameCtx<'_, '_>, &mut dyn Sink),
+}
+
+impl Field {
+    /// Calls `sink` once per occurrence, outermost first.
+    #[inline]
+    pub fn extract(&self, ctx: &FrameCtx<'_, '_>, sink: &mut dyn Sink) {
+        (self.extract)(ctx, sink)
+    }
+}
+
+impl std::fmt::Debug for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Finds a field by its Wireshark name.
+pub fn lookup(name: &str) -> Option<&'static Field> {
+    FIELDS.iter().find(|f| f.name == name)
+}
+
+/// Every registered field.
+pub fn all() -> &'static [Field] {
+    FIELDS
+}
+
+fn each<'a, V>(
+    ctx: &FrameCtx<'a, '_>,
+    proto: Proto,
+    view: fn(&'a [u8]) -> Option<V>,
+    mut f: impl FnMut(V),
+) {
+    for l in ctx.pkt.all(proto) {
+        if let Some(v) = view(ctx.pkt.bytes(l)) {
+            f(v)
+        }
+    }
+}
+
+macro_rules! field {
+    ($name:literal, $label:literal, $kind:ident, |$c:ident, $s:ident| $body:expr) => {
+        Field {
+            name: $name,
+            label: $label,
+            kind: Kind::$kind,
+            extract: |$c, $s| $body,
+        }
+    };
+}
+
+/// A field read from every layer of one protocol through its view type.
+macro_rules! layer_field {
+    ($name:literal, $label:literal, $kind:ident, $proto:ident, $view:ty, |$v:ident| $val:expr) => {
+        field!($name, $label, $kind, |c, s| each(
+            c,
+            Proto::$proto,
+            <$view>::new_checked,
+            |$v| s.value($val)
+        ))
+    };
+}
+
+fn tcp_unquoted<'a>(c: &FrameCtx<'a, '_>) -> Option<TcpSegment<'a>> {
+    c.pkt.tcp()
+}
+
+fn tcp_flag(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, bit: u16) {
+    each(c, Proto::Tcp, TcpSegment::new_checked, |t| {
+        s.value(Value::Bool(t.has(bit)))
+    })
+}
+
+fn tcp_len(c: &FrameCtx<'_, '_>) -> Option<u32> {
+    let l = c.pkt.find(Proto::Tcp)?;
+    let t = TcpSegment::new_checked(c.pkt.bytes(l))?;
+    l.declared_len().checked_sub(t.header_len() as u32)
+}
+
+fn dns_each(c: &FrameCtx<'_, '_>, f: impl FnMut(DnsMessage<'_>)) {
+    each(c, Proto::Dns, DnsMessage::new_checked, f)
+}
+
+static FIELDS: &[Field] = &[
+    field!("frame.number", "Frame Number", Uint, |c, s| s
+        .value(Value::Uint(c.frame.number))),
+    field!("frame.time_epoch", "Epoch Time", Time, |c, s| s
+        .value(Value::Seconds(c.frame.ts_ns))),
+    field!(
+        "frame.time_relative",
+        "Time since reference or first frame",
+        Time,
+        |c, s| { s.value(Value::Seconds(c.frame.ts_ns - c.first_ts_ns)) }
+    ),
+    field!("frame.len", "Frame Length", Uint, |c, s| s
+        .value(Value::Uint(c.frame.orig_len as u64))),
+    field!("frame.cap_len", "Capture Length", Uint, |c, s| s
+        .value(Value::Uint(c.frame.cap_len() as u64))),
+    field!("frame.interface_id", "Interface id", Uint, |c, s| s
+        .value(Value::Uint(c.frame.interface as u64))),
+    field!("frame.protocols", "Protocols in frame", Text, |c, s| {
+        let mut buf = Vec::with_capacity(64);
+        write_protocols(c.pkt, &mut buf);
+        s.value(Value::Text(&buf))
+    }),
+    layer_field!(
+        "eth.dst",
+        "Destination",
+        Mac,
+        Ethernet,
+        EthernetFrame,
+        |e| Value::Mac(e.dst())
+    ),
+    layer_field!("eth.src", "Source", Mac, Ethernet, EthernetFrame, |e| {
+        Value::Mac(e.src())
+    }),
+    field!("eth.addr", "Address", Mac, |c, s| each(
+        c,
+        Proto::Ethernet,
+        EthernetFrame::new_checked,
+        |e| {
+            s.value(Value::Mac(e.dst()));
+            s.value(Value::Mac(e.src()));
+        }
+    )),
+    layer_field!("eth.type", "Type", Uint, Ethernet, EthernetFrame, |e| {
+        Value::Hex(e.ethertype() as u64, 4)
+    }),
+    layer_field!("vlan.id", "ID", Uint, Vlan, VlanTag, |v| Value::Uint(
+        v.id() as u64
+    )),
+    layer_field!("vlan.priority", "Priority", Uint, Vlan, VlanTag, |v| {
+        Value::Uint(v.priority() as u64)
+    }),
+    layer_field!("vlan.etype", "Type", Uint, Vlan, VlanTag, |v| Value::Hex(
+        v.ethertype() as u64,
+        4
+    )),
+    layer_field!("arp.opcode", "Opcode", Uint, Arp, ArpPacket, |a| {
+        Value::Uint(a.opcode() as u64)
+    }),
+    field!("arp.src.hw_mac", "Sender MAC address", Mac, |c, s| each(
+        c,
+        Proto::Arp,
+        ArpPacket::new_checked,
+        |a| {
+            if a.is_ether_ipv4() {
+                s.value(Value::Mac(a.sender_mac()))
+            }
+        }
+    )),
+    field!(
+        "arp.src.proto_ipv4",
+        "Sender IP address",
+        Ipv4,
+        |c, s| each(c, Proto::Arp, ArpPacket::new_checked, |a| {
+            if a.is_ether_ipv4() {
+                s.value(Value::Ipv4(a.sender_ip()))
+            }
+        })
+    ),
+    field!("arp.dst.hw_mac", "Target MAC address", Mac, |c, s| each(
+        c,
+        Proto::Arp,
+        ArpPacket::new_checked,
+        |a| {
+            if a.is_ether_ipv4() {
+                s.value(Value::Mac(a.target_mac()))
+            }
+        }
+    )),
+    field!(
+        "arp.dst.proto_ipv4",
+        "Target IP address",
+        Ipv4,
+        |c, s| each(c, Proto::Arp, ArpPacket::new_checked, |a| {
+            if a.is_ether_ipv4() {
+                s.value(Value::Ipv4(a.target_ip()))
+            }
+        })
+    ),
+    layer_field!("ip.version", "Version", Uint, Ipv4, Ipv4Packet, |i| {
+        Value::Uint(i.version() as u64)
+    }),
+    layer_field!("ip.hdr_len", "Header Length", Uint, Ipv4, Ipv4Packet, |i| {
+        Value::Uint(i.header_len() as u64)
+    }),
+    layer_field!(
+        "ip.dsfield",
+        "Differentiated Services Field",
+        Uint,
+        Ipv4,
+        Ipv4Packet,
+        |i| { Value::Hex(i.dsfield() as u64, 2) }
+    ),
+    layer_field!("ip.len", "Total Length", Uint, Ipv4, Ipv4Packet, |i| {
+        Value::Uint(i.total_len() as u64)
+    }),
+    layer_field!("ip.id", "Identification", Uint, Ipv4, Ipv4Packet, |i| {
+        Value::Hex(i.ident() as u64, 4)
+    }),
+    layer_field!("ip.flags", "Flags", Uint, Ipv4, Ipv4Packet, |i| Value::Hex(
+        (i.byte(6) & 0xe0) as u64,
+        2
+    )),
+    layer_field!(
+        "ip.flags.df",
+        "Don't fragment",
+        Bool,
+        Ipv4,
+        Ipv4Packet,
+        |i| Value::Bool(i.dont_frag())
+    ),
+    layer_field!(
+        "ip.flags.mf",
+        "More fragments",
+        Bool,
+        Ipv4,
+        Ipv4Packet,
+        |i| Value::Bool(i.more_frags())
+    ),
+    layer_field!(
+        "ip.frag_offset",
+        "Fragment Offset",
+        Uint,
+        Ipv4,
+        Ipv4Packet,
+        |i| { Value::Uint(i.frag_offset() as u64 * 8) }
+    ),
+    layer_field!("ip.ttl", "Time to Live", Uint, Ipv4, Ipv4Packet, |i| {
+        Value::Uint(i.ttl() as u64)
+    }),
+    layer_field!("ip.proto", "Protocol", Uint, Ipv4, Ipv4Packet, |i| {
+        Value::Uint(i.protocol() as u64)
+    }),
+    layer_field!(
+        "ip.checksum",
+        "Header Checksum",
+        Uint,
+        Ipv4,
+        Ipv4Packet,
+        |i| Value::Hex(i.checksum() as u64, 4)
+    ),
+    layer_field!("ip.src", "Source Address", Ipv4, Ipv4, Ipv4Packet, |i| {
+        Value::Ipv4(i.src())
+    }),
+    layer_field!(
+        "ip.dst",
+        "Destination Address",
+        Ipv4,
+        Ipv4,
+        Ipv4Packet,
+        |i| Value::Ipv4(i.dst())
+    ),
+    field!("ip.addr", "Source or Destination Address", Ipv4, |c, s| {
+        each(c, Proto::Ipv4, Ipv4Packet::new_checked, |i| {
+            s.value(Value::Ipv4(i.src()));
+            s.value(Value::Ipv4(i.dst()));
+        })
+    }),
+    layer_field!("ipv6.plen", "Payload Length", Uint, Ipv6, Ipv6Packet, |i| {
+        Value::Uint(i.payload_len() as u64)
+    }),
+    layer_field!("ipv6.nxt", "Next Header", Uint, Ipv6, Ipv6Packet, |i| {
+        Value::Uint(i.next_header() as u64)
+    }),
+    layer_field!("ipv6.hlim", "Hop Limit", Uint, Ipv6, Ipv6Packet, |i| {
+        Value::Uint(i.hop_limit() as u64)
+    }),
+    layer_field!("ipv6.flow", "Flow Label", Uint, Ipv6, Ipv6Packet, |i| {
+        Value::Hex(i.flow_label() as u64, 5)
+    }),
+    layer_field!("ipv6.src", "Source Address", Ipv6, Ipv6, Ipv6Packet, |i| {
+        Value::Ipv6(i.src())
+    }),
+    layer_field!(
+        "ipv6.dst",
+        "Destination Address",
+        Ipv6,
+        Ipv6,
+        Ipv6Packet,
+        |i| Value::Ipv6(i.dst())
+    ),
+    field!(
+        "ipv6.addr",
+        "Source or Destination Address",
+        Ipv6,
+        |c, s| each(c, Proto::Ipv6, Ipv6Packet::new_checked, |i| {
+            s.value(Value::Ipv6(i.src()));
+            s.value(Value::Ipv6(i.dst()));
+        })
+    ),
+    layer_field!(
+        "ipv6.fragment.offset",
+        "Offset",
+        Uint,
+        Ipv6Fragment,
+        Ipv6Fragment,
+        |f| { Value::Uint(f.offset() as u64) }
+    ),
+    layer_field!(
+        "ipv6.fragment.more",
+        "More Fragments",
+        Bool,
+        Ipv6Fragment,
+        Ipv6Fragment,
+        |f| Value::Bool(f.more())
+    ),
+    layer_field!(
+        "ipv6.fragment.id",
+        "Identification",
+        Uint,
+        Ipv6Fragment,
+        Ipv6Fragment,
+        |f| { Value::Hex(f.ident() as u64, 8) }
+    ),
+    layer_field!("tcp.srcport", "Source Port", Uint, Tcp, TcpSegment, |t| {
+        Value::Uint(t.src_port() as u64)
+    }),
+    layer_field!(
+        "tcp.dstport",
+        "Destination Port",
+        Uint,
+        Tcp,
+        TcpSegment,
+        |t| Value::Uint(t.dst_port() as u64)
+    ),
+    field!("tcp.port", "Source or Destination Port", Uint, |c, s| each(
+        c,
+        Proto::Tcp,
+        TcpSegment::new_checked,
+        |t| {
+            s.value(Value::Uint(t.src_port() as u64));
+            s.value(Value::Uint(t.dst_port() as u64));
+        }
+    )),
+    field!("tcp.stream", "Stream index", Uint, |c, s| {
+        if let Some(f) = c.flow.filter(|f| f.proto == Proto::Tcp) {
+            s.value(Value::Uint(f.stream as u64))
+        }
+    }),
+    field!("tcp.len", "TCP Segment Len", Uint, |c, s| {
+        if let Some(l) = tcp_len(c) {
+            s.value(Value::Uint(l as u64))
+        }
+    }),
+    field!("tcp.seq", "Sequence Number", Uint, |c, s| {
+        if let (Some(f), Some(_)) = (c.flow.filter(|f| f.proto == Proto::Tcp), tcp_unquoted(c)) {
+            s.value(Value::Uint(f.rel_seq as u64))
+        }
+    }),
+    layer_field!(
+        "tcp.seq_raw",
+        "Sequence Number (raw)",
+        Uint,
+        Tcp,
+        TcpSegment,
+        |t| Value::Uint(t.seq() as u64)
+    ),
+    field!("tcp.ack", "Acknowledgment Number", Uint, |c, s| {
+        if let (Some(f), Some(_)) = (c.flow.filter(|f| f.proto == Proto::Tcp), tcp_unquoted(c)) {
+            s.value(Value::Uint(f.rel_ack as u64))
+        }
+    }),
+    layer_field!(
+        "tcp.ack_raw",
+        "Acknowledgment number (raw)",
+        Uint,
+        Tcp,
+        TcpSegment,
+        |t| Value::Uint(t.ack() as u64)
+    ),
+    layer_field!("tcp.hdr_len", "Header Length", Uint, Tcp, TcpSegment, |t| {
+        Value::Uint(t.header_len() as u64)
+    }),
+    layer_field!("tcp.flags", "Flags", Uint, Tcp, TcpSegment, |t| Value::Hex(
+        t.flags() as u64,
+        4
+    )),
+    field!("tcp.flags.ae", "Accurate ECN", Bool, |c, s| tcp_flag(
+        c,
+        s,
+        flags::AE
+    )),
+    field!(
+        "tcp.flags.cwr",
+        "Congestion Window Reduced",
+        Bool,
+        |c, s| tcp_flag(c, s, flags::CWR)
+    ),
+    field!("tcp.flags.ece", "ECN-Echo", Bool, |c, s| tcp_flag(
+        c,
+        s,
+        flags::ECE
+    )),
+    field!("tcp.flags.urg", "Urgent", Bool, |c, s| tcp_flag(
+        c,
+        s,
+        flags::URG
+    )),
+    field!("tcp.flags.ack", "Acknowledgment", Bool, |c, s| tcp_flag(
+        c,
+        s,
+        flags::ACK
+    )),
+    field!("tcp.flags.push", "Push", Bool, |c, s| tcp_flag(
+        c,
+        s,
+        flags::PSH
+    )),
+    field!("tcp.flags.reset", "Reset", Bool, |c, s| tcp_flag(
+        c,
+        s,
+        flags::RST
+    )),
+    field!("tcp.flags.syn", "Syn", Bool, |c, s| tcp_flag(
+        c,
+        s,
+        flags::SYN
+    )),
+    field!("tcp.flags.fin", "Fin", Bool, |c, s| tcp_flag(
+        c,
+        s,
+        flags::FIN
+    )),
+    layer_field!(
+        "tcp.window_size_value",
+        "Window",
+        Uint,
+        Tcp,
+        TcpSegment,
+        |t| Value::Uint(t.window() as u64)
+    ),
+    field!("tcp.window_size", "Calculated window size", Uint, |c, s| {
+        if let Some(f) = c.flow.filter(|f| f.proto == Proto::Tcp) {
+            s.value(Value::Uint(f.window as u64))
+        }
+    }),
+    layer_field!("tcp.checksum", "Checksum", Uint, Tcp, TcpSegment, |t| {
+        Value::Hex(t.checksum() as u64, 4)
+    }),
+    layer_field!(
+        "tcp.urgent_pointer",
+        "Urgent Pointer",
+        Uint,
+        Tcp,
+        TcpSegment,
+        |t| Value::Uint(t.urgent() as u64)
+    ),
+    field!("tcp.options.mss_val", "MSS Value", Uint, |c, s| {
+        if let Some(t) = tcp_unquoted(c) {
+            for o in t.options() {
+                if let TcpOption::Mss(v) = o {
+                    s.value(Value::Uint(v as u64))
+                }
+            }
+        }
+    }),
+    field!("tcp.options.wscale.shift", "Shift count", Uint, |c, s| {
+        if let Some(t) = tcp_unquoted(c) {
+            for o in t.options() {
+                if let TcpOption::WindowScale(v) = o {
+                    s.value(Value::Uint(v as u64))
+                }
+            }
+        }
+    }),
+    layer_field!("udp.srcport", "Source Port", Uint, Udp, UdpDatagram, |u| {
+        Value::Uint(u.src_port() as u64)
+    }),
+    layer_field!(
+        "udp.dstport",
+        "Destination Port",
+        Uint,
+        Udp,
+        UdpDatagram,
+        |u| Value::Uint(u.dst_port() as u64)
+    ),
+    field!("udp.port", "Source or Destination Port", Uint, |c, s| each(
+        c,
+        Proto::Udp,
+        UdpDatagram::new_checked,
+        |u| {
+            s.value(Value::Uint(u.src_port() as u64));
+            s.value(Value::Uint(u.dst_port() as u64));
+        }
+    )),
+    layer_field!("udp.length", "Length", Uint, Udp, UdpDatagram, |u| {
+        Value::Uint(u.length() as u64)
+    }),
+    layer_field!("udp.checksum", "Checksum", Uint, Udp, UdpDatagram, |u| {
+        Value::Hex(u.checksum() as u64, 4)
+    }),
+    field!("udp.stream", "Stream index", Uint, |c, s| {
+        if let Some(f) = c.flow.filter(|f| f.proto == Proto::Udp) {
+            s.value(Value::Uint(f.stream as u64))
+        }
+    }),
+    layer_field!("icmp.type", "Type", Uint, Icmp, IcmpMessage, |m| {
+        Value::Uint(m.msg_type() as u64)
+    }),
+    layer_field!("icmp.code", "Code", Uint, Icmp, IcmpMessage, |m| {
+        Value::Uint(m.code() as u64)
+    }),
+    layer_field!("icmp.checksum", "Checksum", Uint, Icmp, IcmpMessage, |m| {
+        Value::Hex(m.checksum() as u64, 4)
+    }),
+    layer_field!("icmpv6.type", "Type", Uint, Icmpv6, IcmpMessage, |m| {
+        Value::Uint(m.msg_type() as u64)
+    }),
+    layer_field!("icmpv6.code", "Code", Uint, Icmpv6, IcmpMessage, |m| {
+        Value::Uint(m.code() as u64)
+    }),
+    field!("dns.id", "Transaction ID", Uint, |c, s| dns_each(c, |d| s
+        .value(Value::Hex(d.id() as u64, 4)))),
+    field!("dns.flags.response", "Response", Bool, |c, s| dns_each(
+        c,
+        |d| s.value(Value::Bool(d.is_response()))
+    )),
+    field!("dns.flags.opcode", "Opcode", Uint, |c, s| dns_each(
+        c,
+        |d| s.value(Value::Uint(d.opcode() as u64))
+    )),
+    field!("dns.flags.rcode", "Reply code", Uint, |c, s| dns_each(
+        c,
+        |d| {
+            if d.is_response() {
+                s.value(Value::Uint(d.rcode() as u64))
+            }
+        }
+    )),
+    field!("dns.count.queries", "Questions", Uint, |c, s| dns_each(
+        c,
+        |d| s.value(Value::Uint(d.qdcount() as u64))
+    )),
+    field!("dns.count.answers", "Answer RRs", Uint, |c, s| dns_each(
+        c,
+        |d| s.value(Value::Uint(d.ancount() as u64))
+    )),
+    field!("dns.qry.name", "Name", Text, |c, s| dns_each(c, |d| {
+        for q in d.questions() {
+            s.value(Value::Name(q.name))
+        }
+    })),
+    field!("dns.qry.type", "Type", Uint, |c, s| dns_each(c, |d| {
+        for q in d.questions() {
+            s.value(Value::Uint(q.qtype as u64))
+        }
+    })),
+    field!("dns.a", "Address", Ipv4, |c, s| dns_each(c, |d| {
+        for (_, r) in d.records() {
+            if let Some(a) = r.a() {
+                s.value(Value::Ipv4(a))
+            }
+        }
+    })),
+    field!("dns.aaaa", "AAAA Address", Ipv6, |c, s| dns_each(c, |d| {
+        for (_, r) in d.records() {
+            if let Some(a) = r.aaaa() {
+                s.value(Value::Ipv6(a))
+            }
+        }
+    })),
+    field!(
+        "tls.handshake.extensions_server_name",
+        "Server Name",
+        Text,
+        |c, s| {
+            for l in c.pkt.all(Proto::Tls) {
+                if let Some(name) = tls::client_hello_sni(c.pkt.bytes(l)) {
+                    s.value(Value::Text(name))
+                }
+            }
+        }
+    ),
+    field!("http.request.method", "Request Method", Text, |c, s| {
+        for l in c.pkt.all(Proto::Http) {
+            if let Some(r) = http::parse_request(c.pkt.bytes(l)) {
+                s.value(Value::Text(r.method))
+            }
+        }
+    }),
+    field!("http.request.uri", "Request URI", Text, |c, s| {
+        for l in c.pkt.all(Proto::Http) {
+            if let Some(r) = http::parse_request(c.pkt.bytes(l)) {
+                s.value(Value::Text(r.uri))
+            }
+        }
+    }),
+    field!("http.request.version", "Request Version", Text, |c, s| {
+        for l in c.pkt.all(Proto::Http) {
+            if let Some(r) = http::parse_request(c.pkt.bytes(l)) {
+                s.value(Value::Text(r.version))
+            }
+        }
+    }),
+    field!("http.host", "Host", Text, |c, s| {
+        for l in c.pkt.all(Proto::Http) {
+            if let Some(h) = http::parse_request(c.pkt.bytes(l)).and_then(|r| r.host) {
+                s.value(Value::Text(h))
+            }
+        }
+    }),
+];

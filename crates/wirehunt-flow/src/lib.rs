@@ -1,0 +1,329 @@
+//! The conversation table.
+//!
+//! [`ConversationTable::track`] sees every dissected packet in capture order
+//! and returns its [`FlowInfo`]: the `tcp.stream` / `udp.stream` index,
+//! assigned in first-seen order exactly as Wireshark assigns them, and for
+//! TCP the relative sequence and acknowledgment numbers Wireshark shows.
+//!
+//! Wireshark's rules, reproduced here:
+//! - a conversation is keyed by both addresses and both ports, either way;
+//! - a SYN (without ACK) whose sequence number differs from the base
+//!   sequence number already recorded for that direction starts a new
+//!   conversation on the same tuple ("TCP port numbers reused");
+//! - a direction's base is its SYN's sequence number, or one less than the
+//!   first sequence number seen when the SYN was missed; the reverse
+//!   direction's base is taken from the first acknowledgment number.
+//!
+//! The table is bounded: when it holds [`FlowConfig::max_conversations`],
+//! it first drops conversations idle longer than their timeout, then the
+//! least recently seen eighth. Evictions are counted in
+//! [`ConversationTable::evicted`]; a conversation that returns after
+//! eviction gets a new stream number (where Wireshark, with unbounded
+//! memory, would reuse the old one). Hash tables are keyed by attacker
+//! data, so they use a randomly seeded hasher.
+
+use std::net::IpAddr;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashMap;
+use wirehunt_dissect::tcp::flags;
+use wirehunt_dissect::{Packet, Proto, Transport};
+
+/// Limits of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowConfig {
+    /// Most conversations held at once (TCP and UDP together).
+    pub max_conversations: usize,
+    /// A TCP conversation idle this long (capture time) may be evicted.
+    pub tcp_idle_ns: i64,
+    /// A UDP conversation idle this long may be evicted.
+    pub udp_idle_ns: i64,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_conversations: 1 << 20,
+            tcp_idle_ns: 300 * 1_000_000_000,
+            udp_idle_ns: 60 * 1_000_000_000,
+        }
+    }
+}
+
+/// What the table says about one packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowInfo {
+    pub proto: Proto,
+    /// `tcp.stream` or `udp.stream`.
+    pub stream: u32,
+    /// True when the packet goes from the conversation's first sender.
+    pub from_initiator: bool,
+    /// `tcp.seq` (relative).
+    pub rel_seq: u32,
+    /// `tcp.ack` (relative when the ACK flag is set, else the raw value).
+    pub rel_ack: u32,
+    /// This SYN started a new conversation on a tuple already seen.
+    pub ports_reused: bool,
+    /// The window as Wireshark shows it in the Info column: scaled when
+    /// both SYNs carried the window-scale option.
+    pub window: u32,
+    /// Base sequence number of the reverse direction (SACK edges are
+    /// shown relative to it).
+    pub rev_base_seq: u32,
+}
+
+/// Canonical (sorted) conversation key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    lo: [u8; 16],
+    hi: [u8; 16],
+    lo_port: u16,
+    hi_port: u16,
+    proto: u8,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Direction {
+    base_seq: u32,
+    base_set: bool,
+    /// Window scale shift: -1 unknown, -2 not used, else the shift.
+    win_scale: i8,
+}
+
+impl Default for Direction {
+    fn default() -> Self {
+        Direction {
+            base_seq: 0,
+            base_set: false,
+            win_scale: -1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Conversation {
+    stream: u32,
+    last_seen_ns: i64,
+    /// Whether the `lo` side sent the first packet.
+    lo_initiated: bool,
+    /// Index 0: packets sent by `lo`; 1: by `hi`.
+    dir: [Direction; 2],
+}
+
+fn addr_bytes(a: IpAddr) -> [u8; 16] {
+    match a {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}
+
+/// Tracks conversations and numbers streams.
+pub struct ConversationTable {
+    cfg: FlowConfig,
+    map: HashMap<Key, Conversation, RandomState>,
+    next_tcp: u32,
+    next_udp: u32,
+    evicted: u64,
+}
+
+impl ConversationTable {
+    pub fn new(cfg: FlowConfig) -> ConversationTable {
+        ConversationTable {
+            cfg,
+            map: HashMap::with_hasher(RandomState::default()),
+            next_tcp: 0,
+            next_udp: 0,
+            evicted: 0,
+        }
+    }
+
+    /// Conversations evicted so far because the table was full.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// Conversations held now.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// TCP streams numbered so far.
+    pub fn tcp_streams(&self) -> u32 {
+        self.next_tcp
+    }
+
+    /// UDP streams numbered so far.
+    pub fn udp_streams(&self) -> u32 {
+        self.next_udp
+    }
+
+    /// Sees one packet; `None` when it has no (unquoted) TCP or UDP layer.
+    pub fn track(&mut self, pkt: &Packet<'_>, ts_ns: i64) -> Option<FlowInfo> {
+        let t = pkt.transport()?;
+        let tcp = match t.proto {
+            Proto::Tcp => Some(pkt.tcp()?),
+            _ => None,
+        };
+        self.track_transport(&t, tcp, ts_ns)
+    }
+
+    fn track_transport(
+        &mut self,
+        t: &Transport,
+        tcp: Option<wirehunt_dissect::TcpSegment<'_>>,
+        ts_ns: i64,
+    ) -> Option<FlowInfo> {
+        let (src, dst) = (addr_bytes(t.src), addr_bytes(t.dst));
+        let src_is_lo = (src, t.src_port) <= (dst, t.dst_port);
+        let key = if src_is_lo {
+            Key {
+                lo: src,
+                hi: dst,
+                lo_port: t.src_port,
+                hi_port: t.dst_port,
+                proto: t.proto as u8,
+            }
+        } else {
+            Key {
+                lo: dst,
+                hi: src,
+                lo_port: t.dst_port,
+                hi_port: t.src_port,
+                proto: t.proto as u8,
+            }
+        };
+        let fwd = if src_is_lo { 0 } else { 1 };
+        if self.map.len() >= self.cfg.max_conversations && !self.map.contains_key(&key) {
+            self.evict(ts_ns);
+        }
+        let is_tcp = t.proto == Proto::Tcp;
+        let mut ports_reused = false;
+        let next = if is_tcp {
+            &mut self.next_tcp
+        } else {
+            &mut self.next_udp
+        };
+        let conv = self.map.entry(key).or_insert_with(|| {
+            let c = Conversation {
+                stream: *next,
+                last_seen_ns: ts_ns,
+                lo_initiated: src_is_lo,
+                dir: [Direction::default(); 2],
+            };
+            *next += 1;
+            c
+        });
+        conv.last_seen_ns = ts_ns;
+        let Some(seg) = tcp else {
+            return Some(FlowInfo {
+                proto: t.proto,
+                stream: conv.stream,
+                from_initiator: conv.lo_initiated == src_is_lo,
+                rel_seq: 0,
+                rel_ack: 0,
+                ports_reused: false,
+                window: 0,
+                rev_base_seq: 0,
+            });
+        };
+        let fl = seg.flags();
+        let (seq, ack) = (seg.seq(), seg.ack());
+        if fl & (flags::SYN | flags::ACK) == flags::SYN
+            && conv.dir[fwd].base_set
+            && conv.dir[fwd].base_seq != seq
+        {
+            *conv = Conversation {
+                stream: *next,
+                last_seen_ns: ts_ns,
+                lo_initiated: src_is_lo,
+                dir: [Direction::default(); 2],
+            };
+            *next += 1;
+            ports_reused = true;
+        }
+        let d = &mut conv.dir[fwd];
+        if !d.base_set {
+            d.base_seq = if fl & flags::SYN != 0 {
+                seq
+            } else {
+                seq.wrapping_sub(1)
+            };
+            d.base_set = true;
+        }
+        let rel_seq = seq.wrapping_sub(d.base_seq);
+        let r = &mut conv.dir[1 - fwd];
+        if !r.base_set && fl & flags::ACK != 0 {
+            r.base_seq = ack.wrapping_sub(1);
+            r.base_set = true;
+        }
+        let rel_ack = if fl & flags::ACK != 0 {
+            ack.wrapping_sub(r.base_seq)
+        } else {
+            ack
+        };
+        let rev_base_seq = r.base_seq;
+        if fl & flags::SYN != 0 {
+            let ws = seg.options().find_map(|o| match o {
+                wirehunt_dissect::tcp::TcpOption::WindowScale(s) => Some(s.min(14) as i8),
+                _ => None,
+            });
+            if let Some(shift) = ws {
+                conv.dir[fwd].win_scale = shift;
+            }
+            // Wireshark's verify_tcp_window_scaling.
+            if conv.dir[fwd].win_scale == -1 {
+                conv.dir[fwd].win_scale = -2;
+                conv.dir[1 - fwd].win_scale = -2;
+            } else if fl & flags::ACK != 0 && conv.dir[1 - fwd].win_scale == -2 {
+                conv.dir[fwd].win_scale = -2;
+            }
+        }
+        let scale = conv.dir[fwd].win_scale;
+        let window = if fl & flags::SYN == 0 && scale >= 0 {
+            (seg.window() as u32) << scale
+        } else {
+            seg.window() as u32
+        };
+        Some(FlowInfo {
+            proto: Proto::Tcp,
+            stream: conv.stream,
+            from_initiator: conv.lo_initiated == src_is_lo,
+            rel_seq,
+            rel_ack,
+            ports_reused,
+            window,
+            rev_base_seq,
+        })
+    }
+
+    /// Makes room: idle conversations first, then the oldest eighth.
+    fn evict(&mut self, now_ns: i64) {
+        let before = self.map.len();
+        let (tcp_idle, udp_idle) = (self.cfg.tcp_idle_ns, self.cfg.udp_idle_ns);
+        let tcp = Proto::Tcp as u8;
+        self.map.retain(|k, c| {
+            let idle = if k.proto == tcp { tcp_idle } else { udp_idle };
+            now_ns.saturating_sub(c.last_seen_ns) < idle
+        });
+        let target = self.cfg.max_conversations - self.cfg.max_conversations / 8;
+        if self.map.len() > target {
+            let mut ages: Vec<i64> = self.map.values().map(|c| c.last_seen_ns).collect();
+            let cut = self.map.len() - target;
+            let (_, &mut threshold, _) = ages.select_nth_unstable(cut - 1);
+            let mut to_drop = cut;
+            self.map.retain(|_, c| {
+                if to_drop > 0 && c.last_seen_ns <= threshold {
+                    to_drop -= 1;
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        self.evicted += (before - self.map.len()) as u64;
+    }
+}

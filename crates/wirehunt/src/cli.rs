@@ -1,0 +1,58 @@
+//! Command-line arguments. Flags follow tshark where a habit exists.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "wirehunt", version, about = "Threat hunting in packet captures", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List packets as tshark does, or print chosen fields (-T fields -e …).
+    Packets(PacketsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PacketsArgs {
+    /// Capture file (pcap, pcapng, optionally gzip-compressed); `-` reads standard input.
+    #[arg(value_name = "CAPTURE")]
+    pub capture: Option<PathBuf>,
+    /// Capture file, as tshark's -r.
+    #[arg(short = 'r', value_name = "CAPTURE", conflicts_with = "capture")]
+    pub read: Option<PathBuf>,
+    /// Stop after N frames.
+    #[arg(short = 'c', value_name = "N")]
+    pub count: Option<u64>,
+    /// Output format: `fields` prints the fields named by -e.
+    #[arg(short = 'T', value_name = "FORMAT", value_parser = ["fields", "text"])]
+    pub format: Option<String>,
+    /// A field to print (repeatable), e.g. -e ip.src -e tcp.stream.
+    #[arg(short = 'e', value_name = "FIELD")]
+    pub fields: Vec<String>,
+    /// Field output options as tshark: separator=/t|/s|C, header=y|n, occurrence=f|l|a, aggregator=C.
+    #[arg(short = 'E', value_name = "OPTION")]
+    pub field_options: Vec<String>,
+    /// One JSON object per frame (the -e fields, or every field present).
+    #[arg(long)]
+    pub json: bool,
+    /// Accepted for tshark habits: wirehunt never resolves names unless asked.
+    #[arg(short = 'n')]
+    pub no_resolve: bool,
+    /// Read regular files through a buffer instead of memory-mapping them.
+    #[arg(long)]
+    pub no_mmap: bool,
+    /// Most conversations tracked at once before the idlest are evicted.
+    #[arg(long, value_name = "N", default_value_t = 1 << 20)]
+    pub max_conversations: usize,
+}
+
+impl PacketsArgs {
+    pub fn capture(&self) -> Option<&PathBuf> {
+        self.capture.as_ref().or(self.read.as_ref())
+    }
+}

@@ -1,0 +1,27 @@
+//! `wirehunt`: the command-line front. It only parses arguments, checks
+//! them, and wires the library crates together (capture → dissect → flow →
+//! fields); the work lives in the libraries.
+
+mod cli;
+mod packets;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit status: usage error, unreadable or damaged input.
+pub const EXIT_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        cli::Command::Packets(p) => packets::run(&p),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("wirehunt: {e:#}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
