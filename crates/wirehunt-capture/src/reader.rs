@@ -306,7 +306,7 @@ impl CaptureReader {
                 };
             }
             let total = u32_at(head, 4, be);
-            if total < 12 || total % 4 != 0 {
+            if total < 12 || !total.is_multiple_of(4) {
                 return Err(self.damaged(format!(
                     "block of type {block_type:#x} has total length {total}, not a multiple of 4 of at least 12"
                 )));

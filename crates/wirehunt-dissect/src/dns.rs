@@ -301,7 +301,7 @@ impl DnsName<'_> {
                     if hops > MAX_HOPS {
                         return false;
                     }
-                    at = (((len & 0x3f) << 8) | u8_at(self.msg, at + 1) as usize) as usize;
+                    at = ((len & 0x3f) << 8) | u8_at(self.msg, at + 1) as usize;
                 }
                 _ => return false,
             }

@@ -1,7 +1,17 @@
 //! HTTP/1.x request line and `Host` header (RFC 9112).
 
 const METHODS: &[&[u8]] = &[
-    b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"CONNECT", b"TRACE", b"PATCH",
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"PUT",
+    b"DELETE",
+    b"OPTIONS",
+    b"CONNECT",
+    b"TRACE",
+    b"PATCH",
+    b"M-SEARCH",
+    b"NOTIFY",
 ];
 
 /// A parsed request head.

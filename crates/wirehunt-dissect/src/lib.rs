@@ -151,6 +151,8 @@ pub struct Packet<'a> {
     n_layers: u8,
     anomalies: [Anomaly; MAX_ANOMALIES],
     n_anomalies: u8,
+    /// Length of the frame on the wire.
+    reported_len: usize,
 }
 
 /// Addresses and ports of the transport layer that a conversation follows.
@@ -163,6 +165,8 @@ pub struct Transport {
     pub dst_port: u16,
     /// Index of the transport layer in [`Packet::layers`].
     pub layer: usize,
+    /// Inside a datagram quoted by an ICMP error.
+    pub quoted: bool,
 }
 
 const EMPTY_LAYER: Layer = Layer {
@@ -243,12 +247,26 @@ impl<'a> Packet<'a> {
     }
 
     /// The innermost unquoted TCP or UDP layer with the IP layer carrying
-    /// it: what conversations are keyed on.
+    /// it.
     pub fn transport(&self) -> Option<Transport> {
         let layers = self.layers();
         let t = layers
             .iter()
             .rposition(|l| !l.quoted && matches!(l.proto, Proto::Tcp | Proto::Udp))?;
+        self.transport_at(t)
+    }
+
+    /// Every TCP or UDP layer (tunnelled and ICMP-quoted ones included),
+    /// outermost first: Wireshark gives each its conversation.
+    pub fn transports(&self) -> impl Iterator<Item = Transport> + '_ {
+        (0..self.layers().len()).filter_map(|i| self.transport_at(i))
+    }
+
+    fn transport_at(&self, t: usize) -> Option<Transport> {
+        let layers = self.layers();
+        if !matches!(layers.get(t)?.proto, Proto::Tcp | Proto::Udp) {
+            return None;
+        }
         let ip = layers[..t]
             .iter()
             .rev()
@@ -262,6 +280,7 @@ impl<'a> Packet<'a> {
             src_port: bytes::be16(tb, 0),
             dst_port: bytes::be16(tb, 2),
             layer: t,
+            quoted: layers[t].quoted,
         })
     }
 
@@ -320,7 +339,15 @@ fn ip_addrs(b: &[u8], proto: Proto) -> Option<(IpAddr, IpAddr)> {
 
 /// Dissects one frame of the given link type.
 pub fn dissect(data: &[u8], link_type: LinkType) -> Packet<'_> {
+    dissect_frame(data, data.len(), link_type)
+}
+
+/// Dissects one frame whose length on the wire was `orig_len`: lengths a
+/// header declares are capped there, as Wireshark caps them at the
+/// frame's reported length.
+pub fn dissect_frame(data: &[u8], orig_len: usize, link_type: LinkType) -> Packet<'_> {
     let mut p = Packet {
+        reported_len: orig_len.max(data.len()),
         data,
         link_type,
         layers: [EMPTY_LAYER; MAX_LAYERS],
@@ -461,7 +488,11 @@ fn ipv4_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
         p.anomaly(Proto::Ipv4, at, AnomalyKind::BadLength);
         return;
     }
-    let declared_end = at + total.max(hl);
+    let declared_end = if quoted {
+        at + total.max(hl)
+    } else {
+        (at + total.max(hl)).min(p.reported_len)
+    };
     let end = if quoted {
         limit
     } else {
@@ -477,7 +508,7 @@ fn ipv4_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
     if ip.frag_offset() != 0 || ip.more_frags() {
         return;
     }
-    ip_payload(p, ip.protocol(), at + hl, end, declared_end, quoted);
+    ip_payload(p, ip.protocol(), at + hl, end, declared_end, quoted, false);
 }
 
 fn ipv6_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
@@ -531,7 +562,7 @@ fn ipv6_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
         nh = p.data[pos];
         pos += len;
     }
-    ip_payload(p, nh, pos, end, declared_end, quoted);
+    ip_payload(p, nh, pos, end, declared_end, quoted, true);
 }
 
 fn ip_payload(
@@ -541,12 +572,13 @@ fn ip_payload(
     end: usize,
     declared_end: usize,
     quoted: bool,
+    over_ipv6: bool,
 ) {
     match proto {
         6 => tcp_at(p, at, end, declared_end, quoted),
         17 => udp_at(p, at, end, declared_end, quoted),
-        1 => icmp_at(p, Proto::Icmp, at, end, declared_end, quoted),
-        58 => icmp_at(p, Proto::Icmpv6, at, end, declared_end, quoted),
+        1 if !over_ipv6 => icmp_at(p, Proto::Icmp, at, end, declared_end, quoted),
+        58 if over_ipv6 => icmp_at(p, Proto::Icmpv6, at, end, declared_end, quoted),
         4 if !quoted => ipv4_at(p, at, end, false),
         41 if !quoted => ipv6_at(p, at, end, false),
         47 if !quoted => gre_at(p, at, end),
@@ -619,16 +651,20 @@ fn udp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
     let (sport, dport) = (u.src_port(), u.dst_port());
     let pl = at + UdpDatagram::HEADER_LEN;
     let is = |port: u16| sport == port || dport == port;
-    if is(53) && uend - pl >= DnsMessage::HEADER_LEN {
+    if (is(53) || is(5353) || is(5355)) && uend - pl >= DnsMessage::HEADER_LEN {
         p.push(Proto::Dns, pl, uend, uend, false);
+    } else if is(1900) && http::looks_like_request(&p.data[pl..uend]) {
+        p.push(Proto::Http, pl, uend, uend, false);
     } else if is(4789) && uend - pl >= 8 {
         if p.push(Proto::Vxlan, pl, uend, uend, false) {
             ethernet_at(p, pl + 8, uend);
         }
-    } else if is(3544) && p.data.get(pl).is_some_and(|b| b >> 4 == 6) && uend - pl >= 40 {
-        if p.push(Proto::Teredo, pl, uend, uend, false) {
-            ipv6_at(p, pl, uend, false);
-        }
+    } else if is(3544)
+        && p.data.get(pl).is_some_and(|b| b >> 4 == 6)
+        && uend - pl >= 40
+        && p.push(Proto::Teredo, pl, uend, uend, false)
+    {
+        ipv6_at(p, pl, uend, false);
     }
 }
 

@@ -140,7 +140,7 @@ impl<'a> Iterator for TcpOptions<'a> {
                     (2, 4) => TcpOption::Mss(be16(data, 0)),
                     (3, 3) => TcpOption::WindowScale(data[0]),
                     (4, 2) => TcpOption::SackPermitted,
-                    (5, _) if (len - 2) % 8 == 0 => TcpOption::Sack(data),
+                    (5, _) if (len - 2).is_multiple_of(8) => TcpOption::Sack(data),
                     (8, 10) => TcpOption::Timestamp {
                         val: be32(data, 0),
                         ecr: be32(data, 4),

@@ -3,6 +3,7 @@
 //! length and the Info text. Column widths follow tshark (number 5, time 10,
 //! source 12 right-aligned, destination 12 left-aligned).
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::IpAddr;
 
@@ -14,14 +15,23 @@ use crate::Value;
 use crate::registry::FrameCtx;
 use crate::value::write_seconds;
 
-/// Scratch space reused across lines so that printing allocates nothing.
+/// Scratch space reused across lines so that printing allocates nothing,
+/// plus the echo requests seen (a reply names its request, as tshark's
+/// "(request in N)").
 #[derive(Default)]
 pub struct LineWriter {
     src: Vec<u8>,
     dst: Vec<u8>,
     info: Vec<u8>,
     num: Vec<u8>,
+    echo_requests: HashMap<EchoKey, u64>,
 }
+
+/// (requester, responder, id, seq) of an ICMP or ICMPv6 echo.
+type EchoKey = (IpAddr, IpAddr, u16, u16);
+
+/// Most echo requests remembered; the table is cleared when full.
+const MAX_ECHO_REQUESTS: usize = 1 << 16;
 
 /// Protocol column for frames wirehunt does not decode further.
 const UNKNOWN_PROTO: &str = "?";
@@ -35,6 +45,7 @@ impl LineWriter {
         self.info.clear();
         self.num.clear();
         let proto = summarize(ctx, &mut self.src, &mut self.dst, &mut self.info);
+        self.match_echo(ctx);
 
         pad_left(
             out,
@@ -64,6 +75,41 @@ impl LineWriter {
             out.extend_from_slice(&self.info);
         }
         out.push(b'\n');
+    }
+}
+
+impl LineWriter {
+    fn match_echo(&mut self, ctx: &FrameCtx<'_, '_>) {
+        let pkt = ctx.pkt;
+        let (msg, request, reply) = match pkt
+            .layers()
+            .iter()
+            .rev()
+            .find(|l| !l.quoted)
+            .map(|l| l.proto)
+        {
+            Some(Proto::Icmp) => (pkt.icmp(), 8, 0),
+            Some(Proto::Icmpv6) => (pkt.icmpv6(), 128, 129),
+            _ => return,
+        };
+        let (Some(m), Some((src, dst))) = (msg, pkt.ip_addrs()) else {
+            return;
+        };
+        if m.len() < 8 {
+            return;
+        }
+        if m.msg_type() == request {
+            if self.echo_requests.len() >= MAX_ECHO_REQUESTS {
+                self.echo_requests.clear();
+            }
+            self.echo_requests
+                .entry((src, dst, m.ident(), m.seq()))
+                .or_insert(ctx.frame.number);
+        } else if m.msg_type() == reply
+            && let Some(n) = self.echo_requests.remove(&(dst, src, m.ident(), m.seq()))
+        {
+            let _ = write!(self.info, " (request in {n})");
+        }
     }
 }
 
@@ -103,6 +149,8 @@ fn summarize(
     } else if let Some(e) = pkt.ethernet() {
         write_mac(e.src(), src);
         write_mac(e.dst(), dst);
+    } else if let Some(mac) = sll_source(pkt) {
+        write_mac(mac, src);
     }
     // The innermost unquoted layer decides the protocol column.
     let Some(top) = pkt.layers().iter().rev().find(|l| !l.quoted) else {
@@ -167,6 +215,15 @@ fn summarize(
     }
 }
 
+fn sll_source(pkt: &Packet<'_>) -> Option<MacAddr> {
+    let l = pkt.layers().first()?;
+    match l.proto {
+        Proto::Sll => wirehunt_dissect::SllHeader::new_checked(pkt.bytes(l))?.src_mac(),
+        Proto::Sll2 => wirehunt_dissect::Sll2Header::new_checked(pkt.bytes(l))?.src_mac(),
+        _ => None,
+    }
+}
+
 const FLAG_NAMES: [(u16, &str); 9] = [
     (flags::FIN, "FIN"),
     (flags::SYN, "SYN"),
@@ -209,7 +266,7 @@ fn tcp_info(ctx: &FrameCtx<'_, '_>, info: &mut Vec<u8>) {
         info.extend_from_slice(b"<None>");
     }
     info.push(b']');
-    let flow = ctx.flow.filter(|f| f.proto == Proto::Tcp);
+    let flow = ctx.flows.main().filter(|f| f.proto == Proto::Tcp);
     let (seq, ack, win) = match flow {
         Some(f) => (f.rel_seq, f.rel_ack, f.window),
         None => (t.seq(), t.ack(), t.window() as u32),
@@ -343,15 +400,78 @@ fn icmpv6_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
         130 => "Multicast Listener Query",
         131 => "Multicast Listener Report",
         132 => "Multicast Listener Done",
-        133 => "Router Solicitation",
-        134 => "Router Advertisement",
-        135 => "Neighbor Solicitation",
-        136 => "Neighbor Advertisement",
+        133..=136 => {
+            neighbor_discovery_info(&m, info);
+            return;
+        }
         137 => "Redirect",
         143 => "Multicast Listener Report Message v2",
         _ => "Unknown ICMPv6 type",
     };
     info.extend_from_slice(s.as_bytes());
+}
+
+/// Router/neighbor solicitations and advertisements (RFC 4861), with the
+/// link-layer address option tshark appends ("from …", "is at …").
+fn neighbor_discovery_info(m: &wirehunt_dissect::IcmpMessage<'_>, info: &mut Vec<u8>) {
+    let t = m.msg_type();
+    let opts_at = match t {
+        133 => 8,
+        134 => 16,
+        _ => 24,
+    };
+    let target = || -> Option<std::net::Ipv6Addr> {
+        let mut a = [0u8; 16];
+        for (i, b) in a.iter_mut().enumerate() {
+            *b = m.byte(8 + i);
+        }
+        (m.len() >= 24).then_some(a.into())
+    };
+    let mut lla = None;
+    let mut at = opts_at;
+    while at + 8 <= m.len() {
+        let (kind, len) = (m.byte(at), m.byte(at + 1) as usize * 8);
+        if len == 0 {
+            break;
+        }
+        if (kind == 1 || kind == 2) && len == 8 {
+            let mut mac = [0u8; 6];
+            for (i, b) in mac.iter_mut().enumerate() {
+                *b = m.byte(at + 2 + i);
+            }
+            lla = Some(MacAddr(mac));
+        }
+        at += len;
+    }
+    match t {
+        133 => info.extend_from_slice(b"Router Solicitation"),
+        134 => info.extend_from_slice(b"Router Advertisement"),
+        135 => {
+            info.extend_from_slice(b"Neighbor Solicitation");
+            if let Some(a) = target() {
+                let _ = write!(info, " for {a}");
+            }
+        }
+        _ => {
+            info.extend_from_slice(b"Neighbor Advertisement");
+            if let Some(a) = target() {
+                let _ = write!(info, " {a}");
+            }
+            let fl = m.byte(4);
+            let names: Vec<&str> = [(0x80, "rtr"), (0x40, "sol"), (0x20, "ovr")]
+                .iter()
+                .filter(|(b, _)| fl & b != 0)
+                .map(|(_, n)| *n)
+                .collect();
+            if !names.is_empty() {
+                let _ = write!(info, " ({})", names.join(", "));
+            }
+        }
+    }
+    if let Some(mac) = lla {
+        info.extend_from_slice(if t == 136 { b" is at " } else { b" from " });
+        write_mac(mac, info);
+    }
 }
 
 fn arp_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
@@ -364,6 +484,9 @@ fn arp_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
     }
     let (spa, tpa) = (a.sender_ip(), a.target_ip());
     match a.opcode() {
+        1 if spa == tpa && a.target_mac() == MacAddr([0; 6]) => {
+            let _ = write!(info, "ARP Announcement for {spa}");
+        }
         1 if spa == tpa => {
             let _ = write!(info, "Gratuitous ARP for {spa} (Request)");
         }

@@ -32,6 +32,7 @@ pub fn write_protocols(pkt: &Packet<'_>, out: &mut Vec<u8>) {
                 write_ipv6_extensions(pkt, l, out);
             }
             Proto::Ipv6Fragment => push(out, "ipv6.fraghdr"),
+            Proto::Dns | Proto::Http => push(out, app_name(pkt, i)),
             p => push(out, p.filter_name()),
         }
     }
@@ -65,6 +66,24 @@ fn write_ipv6_extensions(pkt: &Packet<'_>, l: &wirehunt_dissect::Layer, out: &mu
     }
 }
 
+/// Wireshark names DNS on the multicast ports and HTTP on the SSDP port
+/// after those protocols.
+fn app_name(pkt: &Packet<'_>, i: usize) -> &'static str {
+    let layers = pkt.layers();
+    let udp = i
+        .checked_sub(1)
+        .and_then(|j| layers.get(j))
+        .filter(|l| l.proto == Proto::Udp)
+        .and_then(|l| wirehunt_dissect::UdpDatagram::new_checked(pkt.bytes(l)));
+    let is = |port: u16| udp.is_some_and(|u| u.src_port() == port || u.dst_port() == port);
+    match layers[i].proto {
+        Proto::Dns if is(5353) => "mdns",
+        Proto::Dns if is(5355) => "llmnr",
+        Proto::Http if is(1900) => "ssdp",
+        p => p.filter_name(),
+    }
+}
+
 /// True when the innermost layer leaves payload no dissector claimed.
 fn has_undissected_payload(pkt: &Packet<'_>) -> bool {
     let Some(last) = pkt.layers().last() else {
@@ -75,8 +94,10 @@ fn has_undissected_payload(pkt: &Packet<'_>) -> bool {
         Proto::Tcp if !last.quoted => {
             wirehunt_dissect::TcpSegment::new_checked(b).is_some_and(|t| b.len() > t.header_len())
         }
-        Proto::Udp if !last.quoted => b.len() > 8,
-        Proto::Icmp | Proto::Icmpv6 => b.len() > 8,
+        Proto::Udp => b.len() > 8,
+        Proto::Icmp => b.len() > 8,
+        // Only echo bodies are opaque; other ICMPv6 bodies are decoded.
+        Proto::Icmpv6 => b.len() > 8 && matches!(b[0], 128 | 129),
         Proto::Ipv4 => {
             wirehunt_dissect::Ipv4Packet::new_checked(b).is_some_and(|ip| b.len() > ip.header_len())
         }

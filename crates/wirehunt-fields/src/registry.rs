@@ -9,7 +9,7 @@ use wirehunt_dissect::{
     ArpPacket, EthernetFrame, IcmpMessage, Ipv4Packet, Ipv6Fragment, Ipv6Packet, Packet, Proto,
     TcpSegment, UdpDatagram, VlanTag, http, tls,
 };
-use wirehunt_flow::FlowInfo;
+use wirehunt_flow::Flows;
 
 use crate::Value;
 use crate::protocols::write_protocols;
@@ -18,7 +18,8 @@ use crate::protocols::write_protocols;
 pub struct FrameCtx<'a, 'p> {
     pub frame: &'p Frame<'a>,
     pub pkt: &'p Packet<'a>,
-    pub flow: Option<FlowInfo>,
+    /// Conversations of the packet's TCP/UDP layers.
+    pub flows: Flows,
     /// Timestamp of the first frame (for `frame.time_relative`).
     pub first_ts_ns: i64,
 }
@@ -131,6 +132,35 @@ fn tcp_len(c: &FrameCtx<'_, '_>) -> Option<u32> {
     let l = c.pkt.find(Proto::Tcp)?;
     let t = TcpSegment::new_checked(c.pkt.bytes(l))?;
     l.declared_len().checked_sub(t.header_len() as u32)
+}
+
+fn streams(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, proto: Proto) {
+    for f in c.flows.all().iter().filter(|f| f.proto == proto) {
+        s.value(Value::Uint(f.stream as u64))
+    }
+}
+
+/// `tcp.seq` (`at` 4) or `tcp.ack` (`at` 8) of every TCP layer: relative
+/// where the conversation was analysed, raw inside ICMP quotes (where
+/// Wireshark does no sequence analysis and shows what the bytes hold).
+fn seq_or_ack(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, at: usize) {
+    for (i, l) in c.pkt.layers().iter().enumerate() {
+        if l.proto != Proto::Tcp {
+            continue;
+        }
+        let b = c.pkt.bytes(l);
+        match c.flows.at_layer(i).filter(|f| !f.quoted) {
+            Some(f) => s.value(Value::Uint(
+                if at == 4 { f.rel_seq } else { f.rel_ack } as u64
+            )),
+            None if b.len() >= at + 4 => {
+                s.value(Value::Uint(
+                    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as u64,
+                ))
+            }
+            None => {}
+        }
+    }
 }
 
 fn dns_each(c: &FrameCtx<'_, '_>, f: impl FnMut(DnsMessage<'_>)) {
@@ -247,7 +277,7 @@ static FIELDS: &[Field] = &[
         Uint,
         Ipv4,
         Ipv4Packet,
-        |i| { Value::Hex(i.dsfield() as u64, 2) }
+        |i| Value::Hex(i.dsfield() as u64, 2)
     ),
     layer_field!("ip.len", "Total Length", Uint, Ipv4, Ipv4Packet, |i| {
         Value::Uint(i.total_len() as u64)
@@ -281,7 +311,7 @@ static FIELDS: &[Field] = &[
         Uint,
         Ipv4,
         Ipv4Packet,
-        |i| { Value::Uint(i.frag_offset() as u64 * 8) }
+        |i| Value::Uint(i.frag_offset() as u64)
     ),
     layer_field!("ip.ttl", "Time to Live", Uint, Ipv4, Ipv4Packet, |i| {
         Value::Uint(i.ttl() as u64)
@@ -352,7 +382,7 @@ static FIELDS: &[Field] = &[
         Uint,
         Ipv6Fragment,
         Ipv6Fragment,
-        |f| { Value::Uint(f.offset() as u64) }
+        |f| Value::Uint(f.offset() as u64)
     ),
     layer_field!(
         "ipv6.fragment.more",
@@ -368,7 +398,7 @@ static FIELDS: &[Field] = &[
         Uint,
         Ipv6Fragment,
         Ipv6Fragment,
-        |f| { Value::Hex(f.ident() as u64, 8) }
+        |f| Value::Hex(f.ident() as u64, 8)
     ),
     layer_field!("tcp.srcport", "Source Port", Uint, Tcp, TcpSegment, |t| {
         Value::Uint(t.src_port() as u64)
@@ -390,21 +420,19 @@ static FIELDS: &[Field] = &[
             s.value(Value::Uint(t.dst_port() as u64));
         }
     )),
-    field!("tcp.stream", "Stream index", Uint, |c, s| {
-        if let Some(f) = c.flow.filter(|f| f.proto == Proto::Tcp) {
-            s.value(Value::Uint(f.stream as u64))
-        }
-    }),
+    field!("tcp.stream", "Stream index", Uint, |c, s| streams(
+        c,
+        s,
+        Proto::Tcp
+    )),
     field!("tcp.len", "TCP Segment Len", Uint, |c, s| {
         if let Some(l) = tcp_len(c) {
             s.value(Value::Uint(l as u64))
         }
     }),
-    field!("tcp.seq", "Sequence Number", Uint, |c, s| {
-        if let (Some(f), Some(_)) = (c.flow.filter(|f| f.proto == Proto::Tcp), tcp_unquoted(c)) {
-            s.value(Value::Uint(f.rel_seq as u64))
-        }
-    }),
+    field!("tcp.seq", "Sequence Number", Uint, |c, s| seq_or_ack(
+        c, s, 4
+    )),
     layer_field!(
         "tcp.seq_raw",
         "Sequence Number (raw)",
@@ -413,11 +441,9 @@ static FIELDS: &[Field] = &[
         TcpSegment,
         |t| Value::Uint(t.seq() as u64)
     ),
-    field!("tcp.ack", "Acknowledgment Number", Uint, |c, s| {
-        if let (Some(f), Some(_)) = (c.flow.filter(|f| f.proto == Proto::Tcp), tcp_unquoted(c)) {
-            s.value(Value::Uint(f.rel_ack as u64))
-        }
-    }),
+    field!("tcp.ack", "Acknowledgment Number", Uint, |c, s| seq_or_ack(
+        c, s, 8
+    )),
     layer_field!(
         "tcp.ack_raw",
         "Acknowledgment number (raw)",
@@ -488,7 +514,7 @@ static FIELDS: &[Field] = &[
         |t| Value::Uint(t.window() as u64)
     ),
     field!("tcp.window_size", "Calculated window size", Uint, |c, s| {
-        if let Some(f) = c.flow.filter(|f| f.proto == Proto::Tcp) {
+        if let Some(f) = c.flows.main().filter(|f| f.proto == Proto::Tcp) {
             s.value(Value::Uint(f.window as u64))
         }
     }),
@@ -547,11 +573,11 @@ static FIELDS: &[Field] = &[
     layer_field!("udp.checksum", "Checksum", Uint, Udp, UdpDatagram, |u| {
         Value::Hex(u.checksum() as u64, 4)
     }),
-    field!("udp.stream", "Stream index", Uint, |c, s| {
-        if let Some(f) = c.flow.filter(|f| f.proto == Proto::Udp) {
-            s.value(Value::Uint(f.stream as u64))
-        }
-    }),
+    field!("udp.stream", "Stream index", Uint, |c, s| streams(
+        c,
+        s,
+        Proto::Udp
+    )),
     layer_field!("icmp.type", "Type", Uint, Icmp, IcmpMessage, |m| {
         Value::Uint(m.msg_type() as u64)
     }),

@@ -50,10 +50,14 @@ impl Default for FlowConfig {
     }
 }
 
-/// What the table says about one packet.
+/// What the table says about one transport layer of a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowInfo {
     pub proto: Proto,
+    /// Index of the TCP/UDP layer in the packet's layers.
+    pub layer: u8,
+    /// The layer is quoted by an ICMP error: no sequence analysis.
+    pub quoted: bool,
     /// `tcp.stream` or `udp.stream`.
     pub stream: u32,
     /// True when the packet goes from the conversation's first sender.
@@ -70,6 +74,50 @@ pub struct FlowInfo {
     /// Base sequence number of the reverse direction (SACK edges are
     /// shown relative to it).
     pub rev_base_seq: u32,
+}
+
+/// The conversations of one packet's transport layers, outermost first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flows {
+    items: [FlowInfo; 4],
+    len: usize,
+}
+
+impl Default for FlowInfo {
+    fn default() -> Self {
+        FlowInfo {
+            proto: Proto::Udp,
+            layer: 0,
+            quoted: false,
+            stream: 0,
+            from_initiator: false,
+            rel_seq: 0,
+            rel_ack: 0,
+            ports_reused: false,
+            window: 0,
+            rev_base_seq: 0,
+        }
+    }
+}
+
+impl Flows {
+    /// All conversations, outermost layer first.
+    pub fn all(&self) -> &[FlowInfo] {
+        &self.items[..self.len]
+    }
+
+    /// The conversation of the innermost unquoted TCP or UDP layer.
+    pub fn main(&self) -> Option<FlowInfo> {
+        self.all().iter().rev().find(|f| !f.quoted).copied()
+    }
+
+    /// The conversation of the layer at `index`.
+    pub fn at_layer(&self, index: usize) -> Option<FlowInfo> {
+        self.all()
+            .iter()
+            .find(|f| f.layer as usize == index)
+            .copied()
+    }
 }
 
 /// Canonical (sorted) conversation key.
@@ -161,14 +209,25 @@ impl ConversationTable {
         self.next_udp
     }
 
-    /// Sees one packet; `None` when it has no (unquoted) TCP or UDP layer.
-    pub fn track(&mut self, pkt: &Packet<'_>, ts_ns: i64) -> Option<FlowInfo> {
-        let t = pkt.transport()?;
-        let tcp = match t.proto {
-            Proto::Tcp => Some(pkt.tcp()?),
-            _ => None,
-        };
-        self.track_transport(&t, tcp, ts_ns)
+    /// Sees one packet: every TCP and UDP layer in it (tunnelled and
+    /// ICMP-quoted ones too, as Wireshark) joins its conversation.
+    pub fn track(&mut self, pkt: &Packet<'_>, ts_ns: i64) -> Flows {
+        let mut flows = Flows::default();
+        for t in pkt.transports() {
+            if flows.len == flows.items.len() {
+                break;
+            }
+            let l = &pkt.layers()[t.layer];
+            let tcp = match t.proto {
+                Proto::Tcp if !t.quoted => wirehunt_dissect::TcpSegment::new_checked(pkt.bytes(l)),
+                _ => None,
+            };
+            if let Some(info) = self.track_transport(&t, tcp, ts_ns) {
+                flows.items[flows.len] = info;
+                flows.len += 1;
+            }
+        }
+        flows
     }
 
     fn track_transport(
@@ -221,6 +280,8 @@ impl ConversationTable {
         let Some(seg) = tcp else {
             return Some(FlowInfo {
                 proto: t.proto,
+                layer: t.layer as u8,
+                quoted: t.quoted,
                 stream: conv.stream,
                 from_initiator: conv.lo_initiated == src_is_lo,
                 rel_seq: 0,
@@ -246,12 +307,12 @@ impl ConversationTable {
             ports_reused = true;
         }
         let d = &mut conv.dir[fwd];
-        if !d.base_set {
-            d.base_seq = if fl & flags::SYN != 0 {
-                seq
-            } else {
-                seq.wrapping_sub(1)
-            };
+        // A SYN always (re)sets the base, even after earlier segments.
+        if fl & flags::SYN != 0 {
+            d.base_seq = seq;
+            d.base_set = true;
+        } else if !d.base_set {
+            d.base_seq = seq.wrapping_sub(1);
             d.base_set = true;
         }
         let rel_seq = seq.wrapping_sub(d.base_seq);
@@ -290,6 +351,8 @@ impl ConversationTable {
         };
         Some(FlowInfo {
             proto: Proto::Tcp,
+            layer: t.layer as u8,
+            quoted: false,
             stream: conv.stream,
             from_initiator: conv.lo_initiated == src_is_lo,
             rel_seq,

@@ -188,13 +188,14 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
             }
         };
         n += 1;
-        let pkt = wirehunt_dissect::dissect(frame.data, frame.link_type);
-        let flow = table.track(&pkt, frame.ts_ns);
+        let pkt =
+            wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
+        let flows = table.track(&pkt, frame.ts_ns);
         let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
         let ctx = FrameCtx {
             frame: &frame,
             pkt: &pkt,
-            flow,
+            flows,
             first_ts_ns,
         };
         match &mut mode {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Throughput and peak memory of `wirehunt packets -T fields` against tshark
+# on the reference workloads of ../shared/bench (generated on the fly into a
+# temporary folder, deleted afterwards).
+#   benches/bench.sh            # 1 GiB mixed + 14 M-packet SYN flood (needs numpy)
+#   BENCH_SMALL=1 benches/bench.sh   # 100 MB mixed + 1 M-packet flood, quick look
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+gen=${WIREHUNT_BENCH_GEN:-$here/../shared/bench}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cargo build --release -q --manifest-path "$here/Cargo.toml"
+wh=$here/target/release/wirehunt
+mixed_bytes=1e9; flood_pkts=14e6
+if [ -n "${BENCH_SMALL:-}" ]; then mixed_bytes=1e8; flood_pkts=1e6; fi
+python3 "$gen/gen_mixed.py" "$tmp/mixed.pcap" "$mixed_bytes" >/dev/null
+python3 "$gen/gen_small.py" "$tmp/flood.pcap" "$flood_pkts" >/dev/null
+python3 "$gen/gen_small.py" "$tmp/flood1m.pcap" 1e6 >/dev/null
+fields=(-T fields -e frame.number -e tcp.stream -e tcp.flags.reset)
+measure() { # label, command...
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" || true
+  read -r secs kb <"$tmp/t"
+  echo "$label: ${secs}s, peak ${kb} KiB"
+}
+for f in mixed flood; do
+  size=$(stat -c %s "$tmp/$f.pcap")
+  echo "== $f.pcap ($size bytes)"
+  measure "wirehunt (mmap)" "$wh" packets "$tmp/$f.pcap" "${fields[@]}"
+  measure "wirehunt (streaming, --no-mmap)" "$wh" packets "$tmp/$f.pcap" --no-mmap "${fields[@]}"
+done
+if command -v tshark >/dev/null; then
+  echo "== tshark 4.0 (same command; the flood at 1 M packets, as 14 M exceed memory)"
+  measure "tshark mixed" tshark -n -r "$tmp/mixed.pcap" "${fields[@]}"
+  measure "tshark flood 1M" tshark -n -r "$tmp/flood1m.pcap" "${fields[@]}"
+  measure "wirehunt flood 1M" "$wh" packets "$tmp/flood1m.pcap" "${fields[@]}"
+fi
