@@ -12,7 +12,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${WIREHUNT_CORPUS:-$here/../shared/corpus}
 raw=$(mktemp -d)
 trap 'rm -rf "$raw"' EXIT
-fields=$(sed -n 's/^    "\([a-z0-9_.]*\)",$/\1/p' "$here/crates/wirehunt/tests/tshark_parity.rs" | sed 's/^/-e /' | tr '\n' ' ')
+# The field list is the FIELDS array of the parity test, one name per line.
+fields=$(awk '/^const FIELDS: &\[&str\] = &\[/{on=1; next} on && /^\];/{exit} on' \
+  "$here/crates/wirehunt/tests/tshark_parity.rs" | sed -n 's/^ *"\([a-z0-9_.]*\)",$/-e \1/p' | tr '\n' ' ')
 for set in public generated; do
   for cap in "$corpus/$set"/*.pcap "$corpus/$set"/*.pcapng; do
     [ -e "$cap" ] || continue

@@ -246,16 +246,6 @@ impl<'a> Packet<'a> {
         DnsMessage::new_checked(self.bytes(self.find(Proto::Dns)?))
     }
 
-    /// The innermost unquoted TCP or UDP layer with the IP layer carrying
-    /// it.
-    pub fn transport(&self) -> Option<Transport> {
-        let layers = self.layers();
-        let t = layers
-            .iter()
-            .rposition(|l| !l.quoted && matches!(l.proto, Proto::Tcp | Proto::Udp))?;
-        self.transport_at(t)
-    }
-
     /// Every TCP or UDP layer (tunnelled and ICMP-quoted ones included),
     /// outermost first: Wireshark gives each its conversation.
     pub fn transports(&self) -> impl Iterator<Item = Transport> + '_ {
@@ -361,7 +351,7 @@ pub fn dissect_frame(data: &[u8], orig_len: usize, link_type: LinkType) -> Packe
         113 => {
             if let Some(h) = SllHeader::new_checked(data) {
                 p.push(Proto::Sll, 0, end, end, false);
-                sll_payload(&mut p, h.arphrd_type(), h.protocol(), SllHeader::LEN, end);
+                sll_payload(&mut p, h.protocol(), SllHeader::LEN, end);
             } else {
                 p.anomaly(Proto::Sll, 0, AnomalyKind::Truncated);
             }
@@ -369,7 +359,7 @@ pub fn dissect_frame(data: &[u8], orig_len: usize, link_type: LinkType) -> Packe
         276 => {
             if let Some(h) = Sll2Header::new_checked(data) {
                 p.push(Proto::Sll2, 0, end, end, false);
-                sll_payload(&mut p, h.arphrd_type(), h.protocol(), Sll2Header::LEN, end);
+                sll_payload(&mut p, h.protocol(), Sll2Header::LEN, end);
             } else {
                 p.anomaly(Proto::Sll2, 0, AnomalyKind::Truncated);
             }
@@ -401,11 +391,11 @@ fn raw_ip(p: &mut Packet<'_>, at: usize, end: usize) {
     }
 }
 
-fn sll_payload(p: &mut Packet<'_>, arphrd: u16, protocol: u16, at: usize, end: usize) {
-    match arphrd {
-        // Netlink, IP-over-something without link header: protocol is the ethertype.
-        _ if protocol > 1500 => ethertype_at(p, protocol, at, end),
-        _ => {}
+/// The SLL protocol field is an EtherType when above 1500 (smaller values
+/// name Linux-internal protocols such as raw 802.3 or 802.2 frames).
+fn sll_payload(p: &mut Packet<'_>, protocol: u16, at: usize, end: usize) {
+    if protocol > 1500 {
+        ethertype_at(p, protocol, at, end);
     }
 }
 

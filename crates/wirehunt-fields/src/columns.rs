@@ -458,13 +458,16 @@ fn neighbor_discovery_info(m: &wirehunt_dissect::IcmpMessage<'_>, info: &mut Vec
                 let _ = write!(info, " {a}");
             }
             let fl = m.byte(4);
-            let names: Vec<&str> = [(0x80, "rtr"), (0x40, "sol"), (0x20, "ovr")]
-                .iter()
-                .filter(|(b, _)| fl & b != 0)
-                .map(|(_, n)| *n)
-                .collect();
-            if !names.is_empty() {
-                let _ = write!(info, " ({})", names.join(", "));
+            let mut sep = " (";
+            for (bit, name) in [(0x80, "rtr"), (0x40, "sol"), (0x20, "ovr")] {
+                if fl & bit != 0 {
+                    info.extend_from_slice(sep.as_bytes());
+                    info.extend_from_slice(name.as_bytes());
+                    sep = ", ";
+                }
+            }
+            if sep == ", " {
+                info.push(b')');
             }
         }
     }

@@ -118,10 +118,6 @@ macro_rules! layer_field {
     };
 }
 
-fn tcp_unquoted<'a>(c: &FrameCtx<'a, '_>) -> Option<TcpSegment<'a>> {
-    c.pkt.tcp()
-}
-
 fn tcp_flag(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, bit: u16) {
     each(c, Proto::Tcp, TcpSegment::new_checked, |t| {
         s.value(Value::Bool(t.has(bit)))
@@ -530,7 +526,7 @@ static FIELDS: &[Field] = &[
         |t| Value::Uint(t.urgent() as u64)
     ),
     field!("tcp.options.mss_val", "MSS Value", Uint, |c, s| {
-        if let Some(t) = tcp_unquoted(c) {
+        if let Some(t) = c.pkt.tcp() {
             for o in t.options() {
                 if let TcpOption::Mss(v) = o {
                     s.value(Value::Uint(v as u64))
@@ -539,7 +535,7 @@ static FIELDS: &[Field] = &[
         }
     }),
     field!("tcp.options.wscale.shift", "Shift count", Uint, |c, s| {
-        if let Some(t) = tcp_unquoted(c) {
+        if let Some(t) = c.pkt.tcp() {
             for o in t.options() {
                 if let TcpOption::WindowScale(v) = o {
                     s.value(Value::Uint(v as u64))

@@ -158,6 +158,17 @@ struct Conversation {
     dir: [Direction; 2],
 }
 
+impl Conversation {
+    fn new(stream: u32, ts_ns: i64, lo_initiated: bool) -> Conversation {
+        Conversation {
+            stream,
+            last_seen_ns: ts_ns,
+            lo_initiated,
+            dir: [Direction::default(); 2],
+        }
+    }
+}
+
 fn addr_bytes(a: IpAddr) -> [u8; 16] {
     match a {
         IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
@@ -267,12 +278,7 @@ impl ConversationTable {
             &mut self.next_udp
         };
         let conv = self.map.entry(key).or_insert_with(|| {
-            let c = Conversation {
-                stream: *next,
-                last_seen_ns: ts_ns,
-                lo_initiated: src_is_lo,
-                dir: [Direction::default(); 2],
-            };
+            let c = Conversation::new(*next, ts_ns, src_is_lo);
             *next += 1;
             c
         });
@@ -297,12 +303,7 @@ impl ConversationTable {
             && conv.dir[fwd].base_set
             && conv.dir[fwd].base_seq != seq
         {
-            *conv = Conversation {
-                stream: *next,
-                last_seen_ns: ts_ns,
-                lo_initiated: src_is_lo,
-                dir: [Direction::default(); 2],
-            };
+            *conv = Conversation::new(*next, ts_ns, src_is_lo);
             *next += 1;
             ports_reused = true;
         }

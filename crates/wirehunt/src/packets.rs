@@ -209,8 +209,9 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     if let Some(e) = damage {
+        let frames = if n == 1 { "frame" } else { "frames" };
         eprintln!(
-            "wirehunt: {}: {e}; the {n} frames before it were processed",
+            "wirehunt: {}: {e}; the {n} {frames} before it were processed",
             path.display()
         );
         return Ok(ExitCode::from(EXIT_INPUT));
