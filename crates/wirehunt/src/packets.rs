@@ -209,9 +209,13 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     if let Some(e) = damage {
-        let frames = if n == 1 { "frame" } else { "frames" };
+        let frames = if n == 1 {
+            "frame before it was"
+        } else {
+            "frames before it were"
+        };
         eprintln!(
-            "wirehunt: {}: {e}; the {n} {frames} before it were processed",
+            "wirehunt: {}: {e}; the {n} {frames} processed",
             path.display()
         );
         return Ok(ExitCode::from(EXIT_INPUT));
