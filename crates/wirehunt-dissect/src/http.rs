@@ -25,6 +25,8 @@ pub struct Request<'a> {
     pub version: &'a [u8],
     /// `http.host`
     pub host: Option<&'a [u8]>,
+    /// `http.user_agent`
+    pub user_agent: Option<&'a [u8]>,
 }
 
 /// True when the payload begins with a known method and a space.
@@ -49,6 +51,7 @@ pub fn parse_request(b: &[u8]) -> Option<Request<'_>> {
         return None;
     }
     let mut host = None;
+    let mut user_agent = None;
     for h in b[line_end + 1..].split(|&c| c == b'\n') {
         let h = h.strip_suffix(b"\r").unwrap_or(h);
         if h.is_empty() {
@@ -56,6 +59,8 @@ pub fn parse_request(b: &[u8]) -> Option<Request<'_>> {
         }
         if h.len() > 5 && h[..5].eq_ignore_ascii_case(b"host:") {
             host = Some(trim(&h[5..]));
+        } else if h.len() > 11 && h[..11].eq_ignore_ascii_case(b"user-agent:") {
+            user_agent = Some(trim(&h[11..]));
         }
     }
     Some(Request {
@@ -63,6 +68,7 @@ pub fn parse_request(b: &[u8]) -> Option<Request<'_>> {
         uri,
         version,
         host,
+        user_agent,
     })
 }
 

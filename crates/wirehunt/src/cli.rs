@@ -15,6 +15,33 @@ pub struct Cli {
 pub enum Command {
     /// List packets as tshark does, or print chosen fields (-T fields -e …).
     Packets(PacketsArgs),
+    /// Find, classify and explain attacks; give every TCP reset a verdict.
+    Hunt(HuntArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Capture file(s); `-` reads standard input.
+    #[arg(value_name = "CAPTURE", required = true)]
+    pub captures: Vec<PathBuf>,
+    /// JSON lines (Suricata EVE style): summary, finding, note (and reset with --resets).
+    #[arg(long)]
+    pub json: bool,
+    /// List every TCP reset with its verdict and reason.
+    #[arg(long)]
+    pub resets: bool,
+    /// Exit with status 1 when a finding reaches this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = ["low", "medium", "high", "critical"])]
+    pub fail_on: Option<String>,
+    /// Preset thresholds: low finds only clear attacks, high also small ones.
+    #[arg(long, value_name = "LEVEL", value_parser = ["low", "medium", "high"])]
+    pub sensitivity: Option<String>,
+    /// TOML file with `sensitivity` and a `[thresholds]` table (see README).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read regular files through a buffer instead of memory-mapping them.
+    #[arg(long)]
+    pub no_mmap: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! fields); the work lives in the libraries.
 
 mod cli;
+mod hunt;
 mod packets;
 
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let result = match args.command {
         cli::Command::Packets(p) => packets::run(&p),
+        cli::Command::Hunt(h) => hunt::run(&h),
     };
     match result {
         Ok(code) => code,
