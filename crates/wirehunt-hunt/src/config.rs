@@ -54,6 +54,11 @@ pub struct Thresholds {
     pub flood_max_completion: f64,
     /// More distinct sources than this make a flood "spoofed".
     pub flood_spoofed_sources: u64,
+    /// Reflection: fewest unsolicited SYN-ACKs to one host (answers to SYNs
+    /// sent in its name to third parties).
+    pub reflect_min_synacks: u64,
+    /// Reflection: fewest distinct reflectors.
+    pub reflect_min_sources: u64,
     /// Brute force: fewest failed-looking sessions (or FTP 530 replies)
     /// from one client to one login service.
     pub brute_min_attempts: u64,
@@ -90,6 +95,8 @@ impl Thresholds {
             flood_min_rate: 100.0,
             flood_max_completion: 0.1,
             flood_spoofed_sources: 50,
+            reflect_min_synacks: 100,
+            reflect_min_sources: 2,
             brute_min_attempts: 10,
             brute_max_session_s: 30.0,
             brute_max_session_bytes: 20_000,
@@ -106,6 +113,7 @@ impl Thresholds {
                 t.ipproto_min_protocols = 30;
                 t.flood_min_syns = 5000;
                 t.flood_min_rate = 500.0;
+                t.reflect_min_synacks = 500;
                 t.brute_min_attempts = 25;
                 t.service_probe_min = 10;
             }
@@ -117,6 +125,7 @@ impl Thresholds {
                 t.ipproto_min_protocols = 5;
                 t.flood_min_syns = 300;
                 t.flood_min_rate = 30.0;
+                t.reflect_min_synacks = 30;
                 t.brute_min_attempts = 5;
                 t.service_probe_min = 1;
             }

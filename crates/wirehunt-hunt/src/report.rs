@@ -17,6 +17,11 @@ pub fn secs(ns: i64) -> f64 {
     ns as f64 / 1e9
 }
 
+/// Events per second over `ns`; 0 when they all fell in one instant.
+pub fn per_second(n: u64, ns: i64) -> f64 {
+    if ns > 0 { n as f64 / secs(ns) } else { 0.0 }
+}
+
 /// `ip` or `ipv6`, the display-filter prefix for an address.
 pub fn ip_field(a: IpAddr) -> &'static str {
     if a.is_ipv4() { "ip" } else { "ipv6" }
@@ -68,7 +73,7 @@ pub fn base_finding(
         last_seen: iso_time(last),
         first_ts: secs(first),
         duration_s: dur,
-        rate: n as f64 / dur.max(1e-3),
+        rate: per_second(n, last - first),
         tool: None,
         counters: BTreeMap::new(),
         thresholds: BTreeMap::new(),
@@ -115,29 +120,39 @@ fn flood_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
     let mut keys: Vec<_> = st.floods.keys().copied().collect();
     keys.sort_unstable();
     for key in keys {
+        let (dst, port, reflected) = key;
         let f = &st.floods[&key];
         let dur = secs(f.last_ts - f.first_ts);
-        let rate = f.syns as f64 / dur.max(1e-3);
+        let rate = per_second(f.syns, f.last_ts - f.first_ts);
         let completion = f.completed as f64 / f.syns.max(1) as f64;
-        if f.syns < th.flood_min_syns
+        let sources = f.sources.count();
+        if reflected {
+            if f.syns < th.reflect_min_synacks || sources < th.reflect_min_sources {
+                continue;
+            }
+        } else if f.syns < th.flood_min_syns
             || rate < th.flood_min_rate
             || completion > th.flood_max_completion
         {
             continue;
         }
-        let (dst, port) = key;
-        let sources = f.sources.count();
         let spoofed = sources > th.flood_spoofed_sources;
-        let mut g = base_finding("syn_flood", Severity::High, f.first_ts, f.last_ts, f.syns);
+        let sev = if reflected {
+            Severity::Medium
+        } else {
+            Severity::High
+        };
+        let mut g = base_finding("syn_flood", sev, f.first_ts, f.last_ts, f.syns);
         g.targets = vec![dst.to_string()];
-        g.technique = Some("TCP SYN flood".into());
         g.distinct_sources = Some(sources);
         let top_mac = f
             .macs
             .iter()
             .max_by_key(|(_, n)| *n)
             .filter(|(_, n)| *n * 10 >= f.syns * 9);
-        if spoofed {
+        if reflected {
+            g.attackers_spoofed = true;
+        } else if spoofed {
             g.attackers_spoofed = true;
             if let Some((m, _)) = top_mac {
                 g.attacker_macs = vec![m.to_string()];
@@ -152,49 +167,9 @@ fn flood_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
             g.attackers = v.iter().map(|a| a.to_string()).collect();
         }
         let ipf = ip_field(dst);
-        g.title = format!(
-            "SYN flood against {dst}:{port}: {} SYNs at {:.0}/s from {}",
-            f.syns,
-            rate,
-            if spoofed {
-                format!("{sources} spoofed sources")
-            } else {
-                g.attackers.join(", ")
-            }
-        );
-        g.confidence = if completion < 0.01 { 0.95 } else { 0.8 };
-        g.confidence_reason = format!(
-            "{} SYNs at {rate:.0}/s (thresholds {} and {}/s), {:.1}% of handshakes completed (at most {:.0}%)",
-            f.syns,
-            th.flood_min_syns,
-            th.flood_min_rate,
-            completion * 100.0,
-            th.flood_max_completion * 100.0
-        );
-        g.counters.insert("syns", f.syns as f64);
-        g.counters.insert("syn_acks", f.synacks as f64);
-        g.counters
-            .insert("completed_handshakes", f.completed as f64);
         g.counters.insert("distinct_sources", sources as f64);
         g.counters.insert("rate_per_s", rate);
-        g.thresholds
-            .insert("flood_min_syns", th.flood_min_syns as f64);
-        g.thresholds.insert("flood_min_rate", th.flood_min_rate);
-        g.thresholds
-            .insert("flood_max_completion", th.flood_max_completion);
-        g.thresholds
-            .insert("flood_spoofed_sources", th.flood_spoofed_sources as f64);
-        if f.fp[0] * 2 > f.syns {
-            g.tool = Some("hping3 (window 512, no TCP options)".into());
-        }
         g.rate = rate;
-        g.evidence = Evidence {
-            frames: f.evidence.clone(),
-            total: f.syns,
-            filter: format!(
-                "{ipf}.dst == {dst} && tcp.dstport == {port} && tcp.flags.syn == 1 && tcp.flags.ack == 0"
-            ),
-        };
         g.mitre = vec![
             Mitre {
                 id: "T1499.001",
@@ -205,27 +180,99 @@ fn flood_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
                 name: "Network Denial of Service: Direct Network Flood",
             },
         ];
-        g.explanation = format!(
-            "{dst}:{port} received {} SYNs in {:.1} s ({rate:.0}/s) and only {} handshake(s) completed: the half-open connections fill the server's backlog. {}",
-            f.syns,
-            dur,
-            f.completed,
-            if spoofed {
-                format!(
-                    "The SYNs came from {sources} different addresses, so the sources are forged{}; the server's SYN-ACKs went to those addresses (backscatter).",
-                    match top_mac {
-                        Some((m, _)) => format!(
-                            ", but {} carried them all at layer 2: that MAC is the real sender on this segment",
-                            m
-                        ),
-                        None => String::new(),
-                    }
-                )
-            } else {
-                format!("They came from {}.", g.attackers.join(", "))
+        if reflected {
+            g.technique = Some("TCP SYN-ACK reflection (backscatter)".into());
+            g.title = format!(
+                "TCP reflection attack on {dst}: {} unsolicited SYN-ACKs from {sources} reflectors",
+                f.syns
+            );
+            g.confidence = 0.8;
+            g.confidence_reason = format!(
+                "{} SYN-ACKs answering no SYN of {dst} (threshold {}) from {sources} sources (threshold {})",
+                f.syns, th.reflect_min_synacks, th.reflect_min_sources
+            );
+            g.counters.insert("unsolicited_syn_acks", f.syns as f64);
+            g.thresholds
+                .insert("reflect_min_synacks", th.reflect_min_synacks as f64);
+            g.thresholds
+                .insert("reflect_min_sources", th.reflect_min_sources as f64);
+            g.evidence = Evidence {
+                frames: f.evidence.clone(),
+                total: f.syns,
+                filter: format!("{ipf}.dst == {dst} && tcp.flags.syn == 1 && tcp.flags.ack == 1"),
+            };
+            g.mitre.push(Mitre {
+                id: "T1498.002",
+                name: "Network Denial of Service: Reflection Amplification",
+            });
+            g.explanation = format!(
+                "{dst} received {} SYN-ACKs from {sources} different hosts without having sent a SYN to any of them: someone sent SYNs to those hosts with {dst} as the forged source, and their answers converge on {dst}. The true attacker does not appear in these packets.",
+                f.syns
+            );
+            g.advice = "Drop unsolicited SYN-ACKs at the edge (stateful filtering), rate-limit per source, and ask upstream providers to filter; the reflectors are victims too.".into();
+        } else {
+            g.technique = Some("TCP SYN flood".into());
+            g.title = format!(
+                "SYN flood against {dst}:{port}: {} SYNs at {:.0}/s from {}",
+                f.syns,
+                rate,
+                if spoofed {
+                    format!("{sources} spoofed sources")
+                } else {
+                    g.attackers.join(", ")
+                }
+            );
+            g.confidence = if completion < 0.01 { 0.95 } else { 0.8 };
+            g.confidence_reason = format!(
+                "{} SYNs at {rate:.0}/s (thresholds {} and {}/s), {:.1}% of handshakes completed (at most {:.0}%)",
+                f.syns,
+                th.flood_min_syns,
+                th.flood_min_rate,
+                completion * 100.0,
+                th.flood_max_completion * 100.0
+            );
+            g.counters.insert("syns", f.syns as f64);
+            g.counters.insert("syn_acks", f.synacks as f64);
+            g.counters
+                .insert("completed_handshakes", f.completed as f64);
+            g.thresholds
+                .insert("flood_min_syns", th.flood_min_syns as f64);
+            g.thresholds.insert("flood_min_rate", th.flood_min_rate);
+            g.thresholds
+                .insert("flood_max_completion", th.flood_max_completion);
+            g.thresholds
+                .insert("flood_spoofed_sources", th.flood_spoofed_sources as f64);
+            if f.fp[0] * 2 > f.syns {
+                g.tool = Some("hping3 (window 512, no TCP options)".into());
             }
-        );
-        g.advice = "Enable SYN cookies (net.ipv4.tcp_syncookies=1), rate-limit SYNs per source at the edge, raise the backlog, and have upstream filtering ready (anti-spoofing BCP 38 where sources are forged).".into();
+            g.evidence = Evidence {
+                frames: f.evidence.clone(),
+                total: f.syns,
+                filter: format!(
+                    "{ipf}.dst == {dst} && tcp.dstport == {port} && tcp.flags.syn == 1 && tcp.flags.ack == 0"
+                ),
+            };
+            g.explanation = format!(
+                "{dst}:{port} received {} SYNs in {:.1} s ({rate:.0}/s) and only {} handshake(s) completed: the half-open connections fill the server's backlog. {}",
+                f.syns,
+                dur,
+                f.completed,
+                if spoofed {
+                    format!(
+                        "The SYNs came from {sources} different addresses, so the sources are forged{}; the server's SYN-ACKs went to those addresses (backscatter).",
+                        match top_mac {
+                            Some((m, _)) => format!(
+                                ", but {m} carried them all at layer 2: that MAC is the real sender on this segment"
+                            ),
+                            None => String::new(),
+                        }
+                    )
+                } else {
+                    format!("They came from {}.", g.attackers.join(", "))
+                }
+            );
+            g.advice = "Enable SYN cookies (net.ipv4.tcp_syncookies=1), rate-limit SYNs per source at the edge, raise the backlog, and have upstream filtering ready (anti-spoofing BCP 38 where sources are forged).".into();
+        }
         out.push(g);
     }
 }
@@ -241,10 +288,12 @@ fn brute_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
         let Some(class) = login_service(port) else {
             continue;
         };
+        let success = likely_success(b);
+        let failed = b.short - u64::from(success.is_some_and(|s| s.short));
         let attempts = if port == 21 {
-            b.short.max(b.ftp_failures)
+            failed.max(b.ftp_failures)
         } else {
-            b.short
+            failed
         };
         if attempts < th.brute_min_attempts {
             continue;
@@ -257,8 +306,6 @@ fn brute_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
         };
         let mut g = base_finding(class, Severity::High, b.first_ts, b.last_ts, attempts);
         let avg = b.short_bytes / b.short.max(1);
-        // A session far bigger than the failures is a login that worked.
-        let success = b.long.iter().find(|(_, _, bytes)| *bytes > 3 * avg.max(1));
         if success.is_some() {
             g.severity = Severity::Critical;
         }
@@ -284,6 +331,11 @@ fn brute_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
         );
         g.counters.insert("sessions", b.sessions as f64);
         g.counters.insert("short_sessions", b.short as f64);
+        g.counters.insert("failed_attempts", attempts as f64);
+        g.counters.insert(
+            "likely_successful_logins",
+            f64::from(u8::from(success.is_some())),
+        );
         if port == 21 {
             g.counters.insert("ftp_530_replies", b.ftp_failures as f64);
         }
@@ -307,9 +359,8 @@ fn brute_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
             name: "Brute Force: Password Guessing",
         }];
         g.explanation = format!(
-            "{client} opened {} {service} sessions to {server}:{port}; {} of them were short (about {avg} bytes each) — one password tried and rejected per session{}.{}",
+            "{client} opened {} {service} sessions to {server}:{port}; {failed} of them were short (about {avg} bytes each): one password tried and rejected per session{}.{}",
             b.sessions,
-            b.short,
             if port == 21 && b.ftp_failures > 0 {
                 format!(
                     ", and the server answered 530 (login incorrect) {} times",
@@ -319,9 +370,12 @@ fn brute_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
                 String::new()
             },
             match success {
-                Some((frame, dur, bytes)) => format!(
-                    " The session starting at frame {frame} lasted {:.1} s and moved {bytes} bytes, far more than a failure: a password probably worked. Treat the account as compromised.",
-                    secs(*dur)
+                Some(s) => format!(
+                    " The session starting at frame {} had {} packets and {} bytes over {:.1} s, clearly more than the failures: a password probably worked. Treat the account as compromised.",
+                    s.first_frame,
+                    s.packets,
+                    s.bytes,
+                    secs(s.dur_ns)
                 ),
                 None => String::new(),
             }
@@ -336,6 +390,29 @@ fn brute_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
         );
         out.push(g);
     }
+}
+
+/// A session clearly bigger than the typical failure, once the guessing
+/// has started: after a failed password the server closes; after a good
+/// one the session goes on (a shell, a command, a transfer).
+fn likely_success(b: &crate::state::BruteAgg) -> Option<crate::state::Session> {
+    let mut pk: Vec<u32> = b
+        .detail
+        .iter()
+        .filter(|s| s.short)
+        .map(|s| s.packets)
+        .collect();
+    if pk.len() < 3 {
+        return None;
+    }
+    pk.sort_unstable();
+    let median = pk[pk.len() / 2];
+    let bar = median + (median / 3).max(8);
+    let first_failure = b.detail.iter().find(|s| s.short)?.first_frame;
+    b.detail
+        .iter()
+        .find(|s| s.first_frame > first_failure && (s.packets >= bar || !s.short))
+        .copied()
 }
 
 fn service_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
@@ -629,15 +706,15 @@ fn judge(recs: &[ResetRec]) -> Vec<ResetEvent> {
                     let (exp, win) = r.out_of_window.unwrap_or((0, 0));
                     format!("sequence number {} is outside the receiver's window ({} + {}): a stack ignores it", r.seq, exp, win)
                 }
+                (Verdict::AbortiveClose, _) if r.after_peer_rst.is_some() => format!(
+                    "{who} sent its own RST after the peer's RST in frame {}: data kept arriving for a connection it had already dropped",
+                    r.after_peer_rst.unwrap_or(0)
+                ),
                 (Verdict::AbortiveClose, _) => format!(
-                    "{who} ended an established connection with RST after {:.1} s idle ({} bytes sent, {} received): an abortive close, normal for many servers and clients{}",
+                    "{who} ended an established connection with RST after {:.1} s idle ({} bytes sent, {} received): an abortive close, normal for many servers and clients",
                     secs(r.idle_ns),
                     r.bytes.0,
                     r.bytes.1,
-                    match r.after_peer_rst {
-                        Some(f) => format!("; it follows the peer's RST in frame {f}, answering data that arrived after it"),
-                        None => String::new(),
-                    }
                 ),
                 (Verdict::InjectedSuspect, _) => format!("in-window RST that does not look like its sender's: {}", signals.join("; ")),
             };
@@ -706,6 +783,8 @@ fn reset_findings(recs: &[ResetRec], evs: &[ResetEvent], out: &mut Vec<Finding>)
         // still talking after "its" RST, or TTL and MAC both wrong, or a
         // volley of out-of-window RSTs is injection.
         let injection = strong >= 2 || n_invalid >= 3 || idx.iter().any(|&i| recs[i].continued > 0);
+        let mut frames: Vec<u64> = idx.iter().map(|&i| recs[i].frame).collect();
+        frames.sort_unstable();
         let first = idx.iter().map(|&i| recs[i].ts).min().unwrap_or(0);
         let last = idx.iter().map(|&i| recs[i].ts).max().unwrap_or(0);
         let class = if injection {
@@ -736,8 +815,6 @@ fn reset_findings(recs: &[ResetRec], evs: &[ResetEvent], out: &mut Vec<Finding>)
         g.counters.insert("resets", idx.len() as f64);
         g.counters.insert("strong_signals", f64::from(strong));
         let ipf = ip_field(sip);
-        let mut frames: Vec<u64> = idx.iter().map(|&i| recs[i].frame).collect();
-        frames.sort_unstable();
         g.evidence = Evidence {
             frames: frames.iter().take(Evidence::MAX_FRAMES).copied().collect(),
             total: frames.len() as u64,
@@ -755,10 +832,21 @@ fn reset_findings(recs: &[ResetRec], evs: &[ResetEvent], out: &mut Vec<Finding>)
                 name: "Endpoint Denial of Service",
             },
         ];
+        let aftermath: Vec<u64> = recs
+            .iter()
+            .filter(|r| r.after_peer_rst.is_some_and(|f| frames.contains(&f)))
+            .map(|r| r.frame)
+            .collect();
         g.explanation = if injection {
             format!(
-                "The connection {dip}:{dport} ⇄ {sip}:{sport} was reset in the name of {sip}, but {}. The reset was most likely forged by a third party on the path (a censor, an IPS or an attacker) to tear the connection down; the real sender's address does not appear in it.",
-                sigs.join("; and ")
+                "The connection {dip}:{dport} ⇄ {sip}:{sport} was reset in the name of {sip}, but {}. The reset was most likely forged by a third party on the path (a censor, an IPS or an attacker) to tear the connection down; the real sender's address does not appear in it.{}",
+                sigs.join("; and "),
+                match aftermath.first() {
+                    Some(f) => format!(
+                        " {dip}'s own RST in frame {f} is the aftermath: its socket was already gone when the real peer's data arrived."
+                    ),
+                    None => String::new(),
+                }
             )
         } else {
             format!(

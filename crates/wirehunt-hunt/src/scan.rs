@@ -17,7 +17,7 @@ use std::net::IpAddr;
 
 use crate::config::Thresholds;
 use crate::model::{Evidence, Finding, Mitre, OpenPort, PortsProbed, Severity, port_ranges};
-use crate::report::{base_finding, dst_clause, ip_field, secs};
+use crate::report::{base_finding, dst_clause, ip_field, per_second};
 use crate::state::{Kind, Map, Outcome, Probe, ProbeKey, fp, new_map};
 
 /// Ports of one target.
@@ -412,8 +412,9 @@ fn source_findings(src: IpAddr, agg: &SrcAgg, th: &Thresholds, out: &mut Vec<Fin
                         "tcp_connect_scan",
                         "TCP connect() (full handshakes)".to_string(),
                         format!(
-                            "{src} opened full TCP connections to {} port(s) and closed them without sending data: a connect() scan. Closed ports answered RST,ACK{}.",
+                            "{src} opened full TCP connections to {} port(s) and closed them without sending data: a connect() scan. {} closed port(s) answered RST,ACK{}.",
                             ports.len(),
+                            a.closed,
                             if a.open > 0 {
                                 format!("; {} port(s) completed the handshake and are open", a.open)
                             } else {
@@ -422,30 +423,29 @@ fn source_findings(src: IpAddr, agg: &SrcAgg, th: &Thresholds, out: &mut Vec<Fin
                         ),
                     )
                 } else {
-                    (
-                        "tcp_syn_scan",
-                        "TCP SYN (half-open)".to_string(),
-                        format!(
-                            "{src} sent SYNs to {} port(s); {}closed ports answered RST,ACK{}. Nothing was ever sent on a connection: a half-open SYN scan.",
-                            ports.len(),
-                            if a.half_open > 0 {
-                                format!(
-                                    "after each SYN-ACK ({}), the scanner reset the connection at once instead of completing it; ",
+                    ("tcp_syn_scan", "TCP SYN (half-open)".to_string(), {
+                        let mut parts = Vec::new();
+                        if a.half_open > 0 {
+                            parts.push(format!(
+                                    "after each of the {} SYN-ACKs the scanner reset the connection at once instead of completing it",
                                     a.half_open
-                                )
-                            } else {
-                                String::new()
-                            },
-                            if a.unanswered + a.filtered > 0 {
-                                format!(
-                                    " and {} probe(s) got no answer or an ICMP error (filtered)",
-                                    a.unanswered + a.filtered
-                                )
-                            } else {
-                                String::new()
-                            }
-                        ),
-                    )
+                                ));
+                        }
+                        if a.closed > 0 {
+                            parts.push(format!("{} closed port(s) answered RST,ACK", a.closed));
+                        }
+                        if a.unanswered + a.filtered > 0 {
+                            parts.push(format!(
+                                "{} probe(s) got no answer or an ICMP error (filtered)",
+                                a.unanswered + a.filtered
+                            ));
+                        }
+                        format!(
+                            "{src} sent SYNs to {} port(s); {}. No data was ever sent: a half-open SYN scan.",
+                            ports.len(),
+                            parts.join("; ")
+                        )
+                    })
                 };
                 let open = a.open_ports();
                 let adv = if open.is_empty() {
@@ -709,7 +709,7 @@ fn source_findings(src: IpAddr, agg: &SrcAgg, th: &Thresholds, out: &mut Vec<Fin
         }
         f.explanation = explanation;
         f.advice = advice;
-        f.rate = a.probes as f64 / secs(a.last_ts - a.first_ts).max(1e-3);
+        f.rate = per_second(a.probes, a.last_ts - a.first_ts);
         out.push(f);
     }
     if !out[before..].iter().any(|f| {
@@ -966,6 +966,6 @@ fn sweep_finding(
         },
     };
     f.mitre = mitre_sweep();
-    f.rate = probes as f64 / secs(last - first).max(1e-3);
+    f.rate = per_second(probes, last - first);
     f
 }

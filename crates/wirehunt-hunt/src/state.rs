@@ -238,10 +238,19 @@ pub struct BruteAgg {
     pub first_ts: i64,
     pub last_ts: i64,
     pub evidence: Vec<u64>,
-    /// (first frame, duration ns, payload bytes) of sessions that do not
-    /// look like a failed guess.
-    pub long: Vec<(u64, i64, u64)>,
+    /// The first sessions, to tell a login that worked from the failures.
+    pub detail: Vec<Session>,
     pub short_bytes: u64,
+}
+
+/// One login session, as [`BruteAgg`] keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Session {
+    pub first_frame: u64,
+    pub packets: u32,
+    pub bytes: u64,
+    pub dur_ns: i64,
+    pub short: bool,
 }
 
 /// Requests carrying a scanner's fingerprint, per (client, server, port).
@@ -293,7 +302,9 @@ pub struct State {
     /// Probe statistics per source, folded from probes leaving the table.
     pub sources: Map<IpAddr, crate::scan::SrcAgg>,
     pub dropped_sources: u64,
-    pub floods: Map<(IpAddr, u16), FloodAgg>,
+    /// SYNs per (target, port); with `true`, unsolicited SYN-ACKs per target
+    /// (port 0): reflection backscatter.
+    pub floods: Map<(IpAddr, u16, bool), FloodAgg>,
     pub brute: Map<(IpAddr, IpAddr, u16), BruteAgg>,
     pub service: Map<(IpAddr, IpAddr, u16), ServiceAgg>,
     pub arp_bind: Map<Ipv4Addr, (MacAddr, u64)>,
@@ -610,7 +621,7 @@ impl State {
         let key = conn_key(src, dst);
         let syn_only = t.flags & (SYN | ACK | RST) == SYN;
         if syn_only {
-            self.flood_syn(o, ip, t);
+            self.flood_syn(o, ip, t, false);
         }
         // A new SYN on a finished connection opens a new one (port reuse).
         if syn_only
@@ -634,6 +645,14 @@ impl State {
             return;
         };
         let dir = usize::from(c.a != src);
+        // A SYN-ACK answering no SYN: backscatter of SYNs forged in this
+        // host's name, when it comes in numbers.
+        if t.flags & (SYN | ACK | RST) == SYN | ACK && !c.sides[1 - dir].syn {
+            self.flood_syn(o, ip, t, true);
+        }
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
         let idle_ns = o.ts - c.last_ts;
         c.last_ts = o.ts;
 
@@ -660,7 +679,7 @@ impl State {
         if dir == 1 && t.flags & (SYN | ACK) == SYN | ACK {
             if !c.synack {
                 c.synack = true;
-                if let Some(f) = self.floods.get_mut(&(c.b.ip, c.b.port)) {
+                if let Some(f) = self.floods.get_mut(&(c.b.ip, c.b.port, false)) {
                     f.synacks += 1;
                 }
             }
@@ -668,7 +687,7 @@ impl State {
             c.after_synack = if t.has(RST) { 2 } else { 1 };
             if !t.has(RST) {
                 c.established = true;
-                if let Some(f) = self.floods.get_mut(&(c.b.ip, c.b.port)) {
+                if let Some(f) = self.floods.get_mut(&(c.b.ip, c.b.port, false)) {
                     f.completed += 1;
                 }
             }
@@ -837,8 +856,8 @@ impl State {
         self.probe(o, ip.src, ip.dst, 6, t.dport, kind, t.sport, fpr);
     }
 
-    fn flood_syn(&mut self, o: &Obs<'_>, ip: &Ip, t: &Tcp<'_>) {
-        let key = (ip.dst, t.dport);
+    fn flood_syn(&mut self, o: &Obs<'_>, ip: &Ip, t: &Tcp<'_>, reflected: bool) {
+        let key = (ip.dst, if reflected { 0 } else { t.dport }, reflected);
         if !self.floods.contains_key(&key) && self.floods.len() >= 1 << 16 {
             self.dropped_floods += 1;
             return;
@@ -899,12 +918,21 @@ impl State {
         }
         agg.last_ts = agg.last_ts.max(c.last_ts);
         agg.sessions += 1;
-        if dur <= th_s && bytes <= th_b && c.sides[0].payload > 0 && c.sides[1].payload > 0 {
+        let short =
+            dur <= th_s && bytes <= th_b && c.sides[0].payload > 0 && c.sides[1].payload > 0;
+        if short {
             agg.short += 1;
             agg.short_bytes += bytes;
             push_evidence(&mut agg.evidence, c.first_frame);
-        } else if agg.long.len() < 8 {
-            agg.long.push((c.first_frame, dur, bytes));
+        }
+        if agg.detail.len() < 4096 {
+            agg.detail.push(Session {
+                first_frame: c.first_frame,
+                packets: c.sides[0].pkts + c.sides[1].pkts,
+                bytes,
+                dur_ns: dur,
+                short,
+            });
         }
     }
 
@@ -919,7 +947,7 @@ impl State {
         self.fold(rest);
         for agg in self.brute.values_mut() {
             agg.evidence.sort_unstable();
-            agg.long.sort_unstable();
+            agg.detail.sort_unstable();
         }
     }
 }

@@ -82,6 +82,21 @@ fn check_detection(
             }
         }
     }
+    if let Some(failed) = d["failed_attempts"].as_u64() {
+        let ours = f.counters.get("failed_attempts").copied().unwrap_or(-1.0);
+        if ours != failed as f64 {
+            errors.push(format!(
+                "{file}: {label} counts {ours} failed attempts, ground truth {failed}"
+            ));
+        }
+        let logins = d["successful_logins"].as_array().map_or(0, Vec::len);
+        if (logins > 0) != (f.severity == wirehunt_hunt::Severity::Critical) {
+            errors.push(format!(
+                "{file}: {logins} successful login(s) in the ground truth, finding says {:?}",
+                f.title
+            ));
+        }
+    }
     let scan_type = d["scan_type"].as_str().unwrap_or("");
     if matches!(scan_type, "syn" | "connect" | "udp")
         && let Some(per_host) = d["per_host"].as_object()

@@ -37,3 +37,100 @@ pub fn corpus() -> Option<PathBuf> {
 pub fn repo_data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data")
 }
+
+/// A classic pcap (Ethernet, microseconds) built in memory.
+pub struct PcapWriter {
+    pub bytes: Vec<u8>,
+}
+
+impl Default for PcapWriter {
+    fn default() -> Self {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        bytes.extend_from_slice(&2u16.to_le_bytes());
+        bytes.extend_from_slice(&4u16.to_le_bytes());
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(&65535u32.to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        PcapWriter { bytes }
+    }
+}
+
+impl PcapWriter {
+    pub fn frame(&mut self, ts_us: u64, data: &[u8]) {
+        self.bytes
+            .extend_from_slice(&((ts_us / 1_000_000) as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&((ts_us % 1_000_000) as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(data.len() as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(data.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(data);
+    }
+}
+
+/// TCP flags for [`Seg`].
+pub const SYN: u8 = 1;
+pub const ACK: u8 = 2;
+pub const RST: u8 = 4;
+pub const FIN: u8 = 8;
+pub const PSH: u8 = 16;
+
+/// One TCP segment over IPv4 and Ethernet.
+pub struct Seg<'a> {
+    pub src: [u8; 4],
+    pub dst: [u8; 4],
+    pub sport: u16,
+    pub dport: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub win: u16,
+    pub ttl: u8,
+    pub payload: &'a [u8],
+}
+
+impl Seg<'_> {
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut h = etherparse::TcpHeader::new(self.sport, self.dport, self.seq, self.win);
+        h.syn = self.flags & SYN != 0;
+        h.ack = self.flags & ACK != 0;
+        h.rst = self.flags & RST != 0;
+        h.fin = self.flags & FIN != 0;
+        h.psh = self.flags & PSH != 0;
+        h.acknowledgment_number = self.ack;
+        let mac = |ip: [u8; 4]| [0x02, 0, ip[0], ip[1], ip[2], ip[3]];
+        let mut out = Vec::new();
+        etherparse::PacketBuilder::ethernet2(mac(self.src), mac(self.dst))
+            .ipv4(self.src, self.dst, self.ttl)
+            .tcp_header(h)
+            .write(&mut out, self.payload)
+            .expect("valid segment");
+        out
+    }
+}
+
+/// Segments with the defaults filled in: TTL 64, window 64240, no data.
+pub fn seg(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    flags: u8,
+    seq: u32,
+    ack: u32,
+) -> Seg<'static> {
+    Seg {
+        src,
+        dst,
+        sport,
+        dport,
+        seq,
+        ack,
+        flags,
+        win: 64240,
+        ttl: 64,
+        payload: &[],
+    }
+}

@@ -1,0 +1,280 @@
+//! The two reference cases of DESIGN.md, and the small and slow attacks of
+//! the hunt issue, as captures made here with our own code (etherparse
+//! builds the frames, `common::PcapWriter` the file).
+
+mod common;
+
+use common::{ACK, PSH, PcapWriter, RST, SYN, Seg, seg};
+use wirehunt_hunt::{Config, Limits, Verdict};
+
+const CLIENT: [u8; 4] = [192, 168, 0, 139];
+const MS: [u8; 4] = [20, 190, 181, 4];
+
+/// Reference case 1: an idle HTTPS session that the server (a cloud
+/// service) closes with RST,ACK. The verdict must be a benign note.
+#[test]
+fn cloud_server_reset_of_idle_session_is_benign() {
+    let mut w = PcapWriter::default();
+    let t0 = 1_700_000_000_000_000u64;
+    let hello = [0x16u8; 517];
+    let reply = [0x17u8; 1400];
+    let (c, s) = (1000u32, 5000u32);
+    let frames: Vec<(u64, Seg<'_>)> = vec![
+        (0, seg(CLIENT, 58119, MS, 443, SYN, c, 0)),
+        (30_000, seg(MS, 443, CLIENT, 58119, SYN | ACK, s, c + 1)),
+        (30_100, seg(CLIENT, 58119, MS, 443, ACK, c + 1, s + 1)),
+        (
+            30_200,
+            Seg {
+                payload: &hello,
+                ..seg(CLIENT, 58119, MS, 443, PSH | ACK, c + 1, s + 1)
+            },
+        ),
+        (
+            60_000,
+            Seg {
+                payload: &reply,
+                ..seg(MS, 443, CLIENT, 58119, PSH | ACK, s + 1, c + 518)
+            },
+        ),
+        (60_100, seg(CLIENT, 58119, MS, 443, ACK, c + 518, s + 1401)),
+        // Two minutes idle, then the server gives up on the session.
+        (
+            120_060_100,
+            Seg {
+                win: 0,
+                ..seg(MS, 443, CLIENT, 58119, RST | ACK, s + 1401, c + 518)
+            },
+        ),
+    ];
+    for (dt, f) in &frames {
+        w.frame(t0 + dt, &f.bytes());
+    }
+    let r = common::hunt_bytes(w.bytes, Config::default());
+    assert!(
+        r.findings.is_empty(),
+        "{:?}",
+        r.findings.iter().map(|f| &f.title).collect::<Vec<_>>()
+    );
+    assert_eq!(r.resets.len(), 1);
+    let e = &r.resets[0];
+    assert_eq!(
+        (e.frame, e.verdict),
+        (7, Verdict::AbortiveClose),
+        "{}",
+        e.reason
+    );
+    assert!(
+        e.reason.contains("the server") && e.reason.contains("120.0 s idle"),
+        "{}",
+        e.reason
+    );
+    assert_eq!(r.notes.len(), 1);
+    assert!(
+        r.notes[0].text.contains("20.190.181.4:443")
+            && r.notes[0].text.contains("closed by the server"),
+        "{}",
+        r.notes[0].text
+    );
+}
+
+const SCANNER: [u8; 4] = [10, 39, 5, 6];
+const TARGET: [u8; 4] = [10, 39, 5, 2];
+
+/// Reference case 2: a SYN scan; the scanner resets right after each
+/// SYN-ACK, closed ports answer RST,ACK.
+#[test]
+fn syn_scan_with_scanner_resets_is_a_tcp_syn_scan() {
+    let mut w = PcapWriter::default();
+    let t0 = 1_700_000_000_000_000u64;
+    let ports = [443u16, 23, 80, 21, 22, 25, 110, 139, 445, 3389, 8080, 53];
+    let mut t = t0;
+    for (i, &p) in ports.iter().enumerate() {
+        let seq = 7_000_000 + i as u32;
+        let probe = Seg {
+            win: 1024,
+            ..seg(SCANNER, 61000, TARGET, p, SYN, seq, 0)
+        };
+        w.frame(t, &probe.bytes());
+        t += 200;
+        if p == 443 || p == 23 {
+            w.frame(
+                t,
+                &seg(TARGET, p, SCANNER, 61000, SYN | ACK, 90_000, seq + 1).bytes(),
+            );
+            t += 200;
+            w.frame(
+                t,
+                &Seg {
+                    win: 0,
+                    ..seg(SCANNER, 61000, TARGET, p, RST, seq + 1, 0)
+                }
+                .bytes(),
+            );
+        } else {
+            w.frame(
+                t,
+                &Seg {
+                    win: 0,
+                    ..seg(TARGET, p, SCANNER, 61000, RST | ACK, 0, seq + 1)
+                }
+                .bytes(),
+            );
+        }
+        t += 1000;
+    }
+    let r = common::hunt_bytes(w.bytes, Config::default());
+    assert_eq!(
+        r.findings.len(),
+        1,
+        "{:?}",
+        r.findings.iter().map(|f| &f.title).collect::<Vec<_>>()
+    );
+    let f = &r.findings[0];
+    assert_eq!(f.class, "tcp_syn_scan");
+    assert_eq!(f.attackers, ["10.39.5.6"]);
+    assert_eq!(f.targets, ["10.39.5.2"]);
+    assert_eq!(f.topology, Some("vertical"));
+    let open: Vec<u16> = f.open_ports.iter().flatten().map(|p| p.port).collect();
+    assert_eq!(open, [23, 443]);
+    assert_eq!(f.closed_ports, Some(10));
+    assert_eq!(f.ports_probed.as_ref().map(|p| p.count), Some(12));
+    assert!(
+        f.explanation.contains("reset the connection"),
+        "{}",
+        f.explanation
+    );
+    assert!(
+        f.evidence
+            .filter
+            .starts_with("ip.src == 10.39.5.6 && ip.dst == 10.39.5.2"),
+        "{}",
+        f.evidence.filter
+    );
+    assert_eq!(f.evidence.total, 12);
+    assert!(f.mitre.iter().any(|m| m.id == "T1046"));
+    let teardown = r
+        .resets
+        .iter()
+        .filter(|e| e.verdict == Verdict::ScannerTeardown)
+        .count();
+    let closed = r
+        .resets
+        .iter()
+        .filter(|e| e.verdict == Verdict::ClosedPort)
+        .count();
+    assert_eq!((teardown, closed), (2, 10));
+}
+
+/// Probes to `targets` (host, port) from one source, `gap_us` apart, all
+/// answered RST,ACK (closed).
+fn closed_probes(targets: &[([u8; 4], u16)], gap_us: u64) -> Vec<u8> {
+    let mut w = PcapWriter::default();
+    let mut t = 1_700_000_000_000_000u64;
+    for (i, &(h, p)) in targets.iter().enumerate() {
+        let sport = 40000 + i as u16;
+        w.frame(t, &seg(SCANNER, sport, h, p, SYN, 1, 0).bytes());
+        w.frame(t + 100, &seg(h, p, SCANNER, sport, RST | ACK, 0, 2).bytes());
+        t += gap_us;
+    }
+    w.bytes
+}
+
+#[test]
+fn six_closed_probes_to_five_hosts_in_a_second_are_a_scan() {
+    let hosts: Vec<([u8; 4], u16)> = [(1, 22), (2, 22), (3, 3389), (4, 445), (5, 23), (5, 80)]
+        .iter()
+        .map(|&(h, p)| ([10, 39, 5, 100 + h], p))
+        .collect();
+    let r = common::hunt_bytes(closed_probes(&hosts, 150_000), Config::default());
+    assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+    assert_eq!(r.findings[0].class, "tcp_syn_scan");
+    assert_eq!(r.findings[0].topology, Some("horizontal"));
+    assert_eq!(r.findings[0].targets.len(), 5);
+}
+
+#[test]
+fn one_refused_connection_then_a_success_is_not_a_scan() {
+    let mut w = PcapWriter::default();
+    let t = 1_700_000_000_000_000u64;
+    w.frame(t, &seg(CLIENT, 50000, TARGET, 8081, SYN, 1, 0).bytes());
+    w.frame(
+        t + 100,
+        &seg(TARGET, 8081, CLIENT, 50000, RST | ACK, 0, 2).bytes(),
+    );
+    w.frame(
+        t + 500_000,
+        &seg(CLIENT, 50001, TARGET, 8080, SYN, 10, 0).bytes(),
+    );
+    w.frame(
+        t + 500_100,
+        &seg(TARGET, 8080, CLIENT, 50001, SYN | ACK, 20, 11).bytes(),
+    );
+    w.frame(
+        t + 500_200,
+        &seg(CLIENT, 50001, TARGET, 8080, ACK, 11, 21).bytes(),
+    );
+    let r = common::hunt_bytes(w.bytes, Config::default());
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    assert_eq!(r.notes.len(), 1);
+    assert_eq!(r.notes[0].kind, "closed_port");
+}
+
+#[test]
+fn a_scan_spread_over_an_hour_is_still_a_scan() {
+    // 20 ports, one every three minutes.
+    let targets: Vec<([u8; 4], u16)> = (0..20).map(|i| (TARGET, 1000 + i)).collect();
+    let r = common::hunt_bytes(closed_probes(&targets, 180_000_000), Config::default());
+    assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.class, "tcp_syn_scan");
+    assert!(f.duration_s > 3000.0, "{}", f.duration_s);
+}
+
+/// A spoofed flood through tables a thousand times too small: the state
+/// stays bounded, the evictions are counted and the flood is still found.
+#[test]
+fn spoofed_flood_stays_within_bounds() {
+    let mut w = PcapWriter::default();
+    let mut t = 1_700_000_000_000_000u64;
+    for i in 0..20_000u32 {
+        let src = (0x0b00_0000 + i.wrapping_mul(2_654_435_761) % 0x00ff_ffff).to_be_bytes();
+        w.frame(
+            t,
+            &Seg {
+                win: 512,
+                ..seg(src, 1024 + (i % 60000) as u16, TARGET, 80, SYN, i, 0)
+            }
+            .bytes(),
+        );
+        t += 100;
+    }
+    let cfg = Config {
+        limits: Limits {
+            connections: 256,
+            probes: 256,
+            sources: 64,
+            resets: 64,
+        },
+        ..Config::default()
+    };
+    let r = common::hunt_bytes(w.bytes, cfg);
+    assert!(
+        r.summary.evicted.get("connections").copied().unwrap_or(0) > 10_000,
+        "{:?}",
+        r.summary.evicted
+    );
+    assert!(
+        r.summary.evicted.get("probes").copied().unwrap_or(0) > 10_000,
+        "{:?}",
+        r.summary.evicted
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.class == "syn_flood")
+        .expect("flood found");
+    assert!(f.attackers_spoofed);
+    let n = f.distinct_sources.unwrap_or(0) as f64;
+    assert!((n - 20_000.0).abs() < 3_000.0, "{n}");
+}
