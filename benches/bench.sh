@@ -4,18 +4,25 @@
 # temporary folder, deleted afterwards).
 #   benches/bench.sh            # 1 GiB mixed + 14 M-packet SYN flood (needs numpy)
 #   BENCH_SMALL=1 benches/bench.sh   # 100 MB mixed + 1 M-packet flood, quick look
+#   WIREHUNT_BENCH_DIR=/tmp/wb benches/bench.sh   # keep the workloads there and reuse them
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 gen=${WIREHUNT_BENCH_GEN:-$here/../shared/bench}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+if [ -n "${WIREHUNT_BENCH_DIR:-}" ]; then
+  tmp=$WIREHUNT_BENCH_DIR; mkdir -p "$tmp"
+else
+  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fi
 cargo build --release -q --manifest-path "$here/Cargo.toml"
 wh=$here/target/release/wirehunt
 mixed_bytes=1e9; flood_pkts=14e6
 if [ -n "${BENCH_SMALL:-}" ]; then mixed_bytes=1e8; flood_pkts=1e6; fi
-python3 "$gen/gen_mixed.py" "$tmp/mixed.pcap" "$mixed_bytes" >/dev/null
-python3 "$gen/gen_small.py" "$tmp/flood.pcap" "$flood_pkts" >/dev/null
-python3 "$gen/gen_small.py" "$tmp/flood1m.pcap" 1e6 >/dev/null
+gen_once() { # script, file, size
+  [ -s "$tmp/$2" ] || python3 "$gen/$1" "$tmp/$2" "$3" >/dev/null
+}
+gen_once gen_mixed.py mixed.pcap "$mixed_bytes"
+gen_once gen_small.py flood.pcap "$flood_pkts"
+gen_once gen_small.py flood1m.pcap 1e6
 fields=(-T fields -e frame.number -e tcp.stream -e tcp.flags.reset)
 measure() { # label, command...
   local label=$1; shift
@@ -28,6 +35,8 @@ for f in mixed flood; do
   echo "== $f.pcap ($size bytes)"
   measure "wirehunt (mmap)" "$wh" packets "$tmp/$f.pcap" "${fields[@]}"
   measure "wirehunt (streaming, --no-mmap)" "$wh" packets "$tmp/$f.pcap" --no-mmap "${fields[@]}"
+  measure "wirehunt hunt (mmap)" "$wh" hunt "$tmp/$f.pcap"
+  measure "wirehunt hunt (streaming, --no-mmap)" "$wh" hunt --no-mmap "$tmp/$f.pcap"
 done
 if command -v tshark >/dev/null; then
   echo "== tshark 4.0 (same command; the flood at 1 M packets, as 14 M exceed memory)"

@@ -16,7 +16,7 @@
 //!
 //! The table is bounded: when it holds [`FlowConfig::max_conversations`],
 //! it first drops conversations idle longer than their timeout, then the
-//! least recently seen eighth. Evictions are counted in
+//! least recently seen, down to a third of the limit. Evictions are counted in
 //! [`ConversationTable::evicted`]; a conversation that returns after
 //! eviction gets a new stream number (where Wireshark, with unbounded
 //! memory, would reuse the old one). Hash tables are keyed by attacker
@@ -43,7 +43,8 @@ pub struct FlowConfig {
 impl Default for FlowConfig {
     fn default() -> Self {
         FlowConfig {
-            max_conversations: 1 << 20,
+            // 7/8 of a power of two: the hash table never doubles past it.
+            max_conversations: (1 << 21) / 8 * 7,
             tcp_idle_ns: 300 * 1_000_000_000,
             udp_idle_ns: 60 * 1_000_000_000,
         }
@@ -120,14 +121,130 @@ impl Flows {
     }
 }
 
-/// Canonical (sorted) conversation key.
+/// Canonical (sorted) conversation key: the lower (address, port) first.
+/// IPv4 conversations get 4-byte addresses, so that their table entries
+/// (48 bytes instead of 72) make the table smaller and faster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Key {
-    lo: [u8; 16],
-    hi: [u8; 16],
+struct Key<const N: usize> {
+    lo: [u8; N],
+    hi: [u8; N],
     lo_port: u16,
     hi_port: u16,
     proto: u8,
+}
+
+impl<const N: usize> Key<N> {
+    /// The key, and whether the source is its lower end.
+    fn new(src: [u8; N], sport: u16, dst: [u8; N], dport: u16, proto: u8) -> (Key<N>, bool) {
+        if (src, sport) <= (dst, dport) {
+            (
+                Key {
+                    lo: src,
+                    hi: dst,
+                    lo_port: sport,
+                    hi_port: dport,
+                    proto,
+                },
+                true,
+            )
+        } else {
+            (
+                Key {
+                    lo: dst,
+                    hi: src,
+                    lo_port: dport,
+                    hi_port: sport,
+                    proto,
+                },
+                false,
+            )
+        }
+    }
+}
+
+/// The conversations of one address family.
+struct Shard<const N: usize> {
+    map: HashMap<Key<N>, Conversation, RandomState>,
+}
+
+impl<const N: usize> Shard<N> {
+    fn new(capacity: usize) -> Shard<N> {
+        // All of it at once: growing by doubling would hold the old and the
+        // new table together. Only the control bytes are touched until
+        // conversations arrive, so a small capture stays small.
+        Shard {
+            map: HashMap::with_capacity_and_hasher(capacity, RandomState::default()),
+        }
+    }
+
+    /// Makes room: idle conversations first, then the least recently seen,
+    /// down to a third of the limit; `current` (the conversation of the
+    /// packet at hand) always stays. The survivors are set aside and put
+    /// back into the cleared table: erasing in place leaves tombstones that
+    /// make a hash table double its memory. Returns how many were dropped.
+    fn evict(&mut self, cfg: &FlowConfig, now_ns: i64, current: &Key<N>) -> u64 {
+        let before = self.map.len();
+        let tcp = Proto::Tcp as u8;
+        let idle = |k: &Key<N>, c: &Conversation| {
+            let limit = if k.proto == tcp {
+                cfg.tcp_idle_ns
+            } else {
+                cfg.udp_idle_ns
+            };
+            now_ns.saturating_sub(c.last_seen_ns) >= limit
+        };
+        let mut ages: Vec<i64> = self
+            .map
+            .iter()
+            .filter(|(k, c)| !idle(k, c))
+            .map(|(_, c)| c.last_seen_ns)
+            .collect();
+        let target = cfg.max_conversations / 3;
+        let mut to_drop = ages.len().saturating_sub(target);
+        let threshold = if to_drop > 0 {
+            *ages.select_nth_unstable(to_drop - 1).1
+        } else {
+            i64::MIN
+        };
+        drop(ages);
+        let mut keep = Vec::with_capacity(target.min(self.map.len()));
+        for (k, c) in self.map.drain() {
+            if k == *current {
+                keep.push((k, c));
+                continue;
+            }
+            if idle(&k, &c) {
+                continue;
+            }
+            if to_drop > 0 && c.last_seen_ns <= threshold {
+                to_drop -= 1;
+                continue;
+            }
+            keep.push((k, c));
+        }
+        self.map.extend(keep);
+        (before - self.map.len()) as u64
+    }
+
+    /// The conversation of `key`, made (with the next stream number) if new.
+    fn get(
+        &mut self,
+        cfg: &FlowConfig,
+        key: Key<N>,
+        ts_ns: i64,
+        src_is_lo: bool,
+        next: &mut u32,
+        evicted: &mut u64,
+    ) -> &mut Conversation {
+        if self.map.len() >= cfg.max_conversations {
+            *evicted += self.evict(cfg, ts_ns, &key);
+        }
+        self.map.entry(key).or_insert_with(|| {
+            let c = Conversation::new(*next, ts_ns, src_is_lo);
+            *next += 1;
+            c
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -179,7 +296,8 @@ fn addr_bytes(a: IpAddr) -> [u8; 16] {
 /// Tracks conversations and numbers streams.
 pub struct ConversationTable {
     cfg: FlowConfig,
-    map: HashMap<Key, Conversation, RandomState>,
+    v4: Shard<4>,
+    v6: Shard<16>,
     next_tcp: u32,
     next_udp: u32,
     evicted: u64,
@@ -187,9 +305,11 @@ pub struct ConversationTable {
 
 impl ConversationTable {
     pub fn new(cfg: FlowConfig) -> ConversationTable {
+        let capacity = cfg.max_conversations;
         ConversationTable {
             cfg,
-            map: HashMap::with_hasher(RandomState::default()),
+            v4: Shard::new(capacity),
+            v6: Shard::new(capacity),
             next_tcp: 0,
             next_udp: 0,
             evicted: 0,
@@ -203,11 +323,11 @@ impl ConversationTable {
 
     /// Conversations held now.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.v4.map.len() + self.v6.map.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.v4.map.is_empty() && self.v6.map.is_empty()
     }
 
     /// TCP streams numbered so far.
@@ -247,29 +367,7 @@ impl ConversationTable {
         tcp: Option<wirehunt_dissect::TcpSegment<'_>>,
         ts_ns: i64,
     ) -> Option<FlowInfo> {
-        let (src, dst) = (addr_bytes(t.src), addr_bytes(t.dst));
-        let src_is_lo = (src, t.src_port) <= (dst, t.dst_port);
-        let key = if src_is_lo {
-            Key {
-                lo: src,
-                hi: dst,
-                lo_port: t.src_port,
-                hi_port: t.dst_port,
-                proto: t.proto as u8,
-            }
-        } else {
-            Key {
-                lo: dst,
-                hi: src,
-                lo_port: t.dst_port,
-                hi_port: t.src_port,
-                proto: t.proto as u8,
-            }
-        };
-        let fwd = if src_is_lo { 0 } else { 1 };
-        if self.map.len() >= self.cfg.max_conversations && !self.map.contains_key(&key) {
-            self.evict(ts_ns);
-        }
+        let proto = t.proto as u8;
         let is_tcp = t.proto == Proto::Tcp;
         let mut ports_reused = false;
         let next = if is_tcp {
@@ -277,11 +375,26 @@ impl ConversationTable {
         } else {
             &mut self.next_udp
         };
-        let conv = self.map.entry(key).or_insert_with(|| {
-            let c = Conversation::new(*next, ts_ns, src_is_lo);
-            *next += 1;
-            c
-        });
+        let (conv, src_is_lo) = match (t.src, t.dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let (key, lo) = Key::new(s.octets(), t.src_port, d.octets(), t.dst_port, proto);
+                (
+                    self.v4
+                        .get(&self.cfg, key, ts_ns, lo, next, &mut self.evicted),
+                    lo,
+                )
+            }
+            (s, d) => {
+                let (key, lo) =
+                    Key::new(addr_bytes(s), t.src_port, addr_bytes(d), t.dst_port, proto);
+                (
+                    self.v6
+                        .get(&self.cfg, key, ts_ns, lo, next, &mut self.evicted),
+                    lo,
+                )
+            }
+        };
+        let fwd = if src_is_lo { 0 } else { 1 };
         conv.last_seen_ns = ts_ns;
         let Some(seg) = tcp else {
             return Some(FlowInfo {
@@ -362,32 +475,5 @@ impl ConversationTable {
             window,
             rev_base_seq,
         })
-    }
-
-    /// Makes room: idle conversations first, then the oldest eighth.
-    fn evict(&mut self, now_ns: i64) {
-        let before = self.map.len();
-        let (tcp_idle, udp_idle) = (self.cfg.tcp_idle_ns, self.cfg.udp_idle_ns);
-        let tcp = Proto::Tcp as u8;
-        self.map.retain(|k, c| {
-            let idle = if k.proto == tcp { tcp_idle } else { udp_idle };
-            now_ns.saturating_sub(c.last_seen_ns) < idle
-        });
-        let target = self.cfg.max_conversations - self.cfg.max_conversations / 8;
-        if self.map.len() > target {
-            let mut ages: Vec<i64> = self.map.values().map(|c| c.last_seen_ns).collect();
-            let cut = self.map.len() - target;
-            let (_, &mut threshold, _) = ages.select_nth_unstable(cut - 1);
-            let mut to_drop = cut;
-            self.map.retain(|_, c| {
-                if to_drop > 0 && c.last_seen_ns <= threshold {
-                    to_drop -= 1;
-                    false
-                } else {
-                    true
-                }
-            });
-        }
-        self.evicted += (before - self.map.len()) as u64;
     }
 }

@@ -191,11 +191,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
+        // 7/8 of a power of two: a hash table holding that many needs no
+        // doubling (its load factor is 7/8).
         Limits {
-            connections: 1 << 18,
-            probes: 1 << 20,
-            sources: 1 << 16,
-            resets: 1 << 20,
+            connections: (1 << 17) / 8 * 7,
+            probes: (1 << 18) / 8 * 7,
+            sources: (1 << 14) / 8 * 7,
+            resets: 1 << 17,
         }
     }
 }

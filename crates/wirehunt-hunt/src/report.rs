@@ -233,6 +233,7 @@ fn flood_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
             );
             g.counters.insert("syns", f.syns as f64);
             g.counters.insert("syn_acks", f.synacks as f64);
+            g.counters.insert("untracked_answers", f.backscatter as f64);
             g.counters
                 .insert("completed_handshakes", f.completed as f64);
             g.thresholds
@@ -657,7 +658,7 @@ fn signals(r: &ResetRec) -> (Vec<String>, u32) {
     (v, strong)
 }
 
-fn verdict(r: &ResetRec) -> Verdict {
+pub(crate) fn verdict(r: &ResetRec) -> Verdict {
     // IP ID jumps and repeated RSTs alone happen with real stacks (RSTs
     // sent from another code path, retries); they only back a strong signal.
     if signals(r).1 > 0 {
@@ -968,6 +969,9 @@ fn summary(st: &State, resets: &[ResetEvent]) -> Summary {
     let mut by_verdict = BTreeMap::new();
     for e in resets {
         *by_verdict.entry(e.verdict.as_str()).or_insert(0) += 1;
+    }
+    for (v, n) in &st.resets_overflow {
+        *by_verdict.entry(v.as_str()).or_insert(0) += n;
     }
     let mut evicted = BTreeMap::new();
     for (k, v) in [

@@ -191,6 +191,11 @@ pub struct SrcAgg {
 }
 
 impl SrcAgg {
+    /// Probes folded in, all kinds.
+    pub fn probes(&self) -> u64 {
+        self.kinds.iter().map(|a| a.probes).sum()
+    }
+
     pub fn new(_th: &Thresholds) -> SrcAgg {
         SrcAgg {
             trw_max: 0.0,

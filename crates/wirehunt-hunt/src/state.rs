@@ -117,13 +117,12 @@ pub struct Side {
     pub last_id: u16,
     pub id_steps: u32,
     pub mac: Option<MacAddr>,
-    pub fin_frame: Option<u64>,
+    pub fin: bool,
     pub rsts: u32,
     pub last_rst_seq: u32,
     pub rst_seqs: u32,
     /// Index in the reset list of this side's last RST.
     pub pending_rst: Option<u32>,
-    pub last_ts: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -157,7 +156,7 @@ impl Conn {
         }
     }
     fn closed(&self) -> bool {
-        self.sides.iter().any(|s| s.rsts > 0) || self.sides.iter().all(|s| s.fin_frame.is_some())
+        self.sides.iter().any(|s| s.rsts > 0) || self.sides.iter().all(|s| s.fin)
     }
     pub fn opened_by_syn(&self) -> bool {
         self.first_flags & (SYN | ACK | RST) == SYN
@@ -227,6 +226,11 @@ pub struct FloodAgg {
     pub macs: Vec<(MacAddr, u64)>,
     pub evidence: Vec<u64>,
     pub fp: [u64; 2],
+    /// Past the flood threshold from more sources than the spoofing
+    /// threshold (checked every 1024 SYNs).
+    pub spoofed: bool,
+    /// Answers of the target to forged SYNs whose connections were dropped.
+    pub backscatter: u64,
 }
 
 /// Sessions from one client to one login service.
@@ -288,6 +292,9 @@ pub struct SummaryAgg {
     pub talkers_dropped: u64,
 }
 
+/// Targets (host, port) whose SYNs are counted at once.
+const MAX_FLOOD_KEYS: usize = 3584;
+
 pub fn push_evidence(v: &mut Vec<u64>, frame: u64) {
     if v.len() < crate::model::Evidence::MAX_FRAMES {
         v.push(frame);
@@ -312,6 +319,8 @@ pub struct State {
     pub arp_claims: Vec<ArpClaim>,
     pub resets: Vec<ResetRec>,
     pub resets_dropped: u64,
+    /// Verdicts of the resets past the limit, judged without hindsight.
+    pub resets_overflow: std::collections::BTreeMap<crate::model::Verdict, u64>,
     pub summary: SummaryAgg,
     pub evicted_conns: u64,
     pub evicted_probes: u64,
@@ -331,10 +340,11 @@ pub fn login_service(port: u16) -> Option<&'static str> {
 
 impl State {
     pub fn new(cfg: Config) -> State {
+        let limits = cfg.limits;
         State {
             cfg,
-            conns: new_map(),
-            probes: new_map(),
+            conns: Map::with_capacity_and_hasher(limits.connections, RandomState::default()),
+            probes: Map::with_capacity_and_hasher(limits.probes, RandomState::default()),
             sources: new_map(),
             dropped_sources: 0,
             floods: new_map(),
@@ -345,6 +355,7 @@ impl State {
             arp_claims: Vec::new(),
             resets: Vec::new(),
             resets_dropped: 0,
+            resets_overflow: Default::default(),
             summary: SummaryAgg::default(),
             evicted_conns: 0,
             evicted_probes: 0,
@@ -475,12 +486,9 @@ impl State {
         );
     }
 
-    /// Folds the oldest quarter of the probe table into `folded`.
+    /// Folds the oldest half of the probe table into the source statistics.
     fn evict_probes(&mut self) {
-        let mut ts: Vec<i64> = self.probes.values().map(|p| p.last_ts).collect();
-        let q = ts.len() / 4;
-        let (_, cut, _) = ts.select_nth_unstable(q);
-        let cut = *cut;
+        let cut = eviction_cut(self.probes.values().map(|p| p.last_ts), 2);
         let mut gone: Vec<(ProbeKey, Probe)> =
             self.probes.extract_if(|_, p| p.last_ts <= cut).collect();
         self.evicted_probes += gone.len() as u64;
@@ -490,7 +498,28 @@ impl State {
 
     fn fold(&mut self, probes: Vec<(ProbeKey, Probe)>) {
         let th = self.cfg.thresholds.clone();
+        let mut in_batch: Map<IpAddr, u32> = new_map();
+        if self.sources.len() >= self.cfg.limits.sources / 2 {
+            for (k, _) in &probes {
+                *in_batch.entry(k.src).or_default() += 1;
+            }
+        }
         for (k, p) in probes {
+            let known = self.sources.contains_key(&k.src);
+            // A source seen once, with the table filling up, cannot make a
+            // scan on its own: count it and move on (spoofed floods).
+            if !known && in_batch.get(&k.src) == Some(&1) {
+                self.dropped_sources += 1;
+                continue;
+            }
+            if self.sources.len() >= self.cfg.limits.sources && !known {
+                // Keep the sources with the most probes: a spoofed flood's
+                // one-probe sources must not crowd out a scanner.
+                let cut = eviction_cut(self.sources.values().map(|a| a.probes() as i64), 2);
+                let before = self.sources.len();
+                self.sources.retain(|_, a| a.probes() as i64 > cut);
+                self.dropped_sources += (before - self.sources.len()) as u64;
+            }
             let full = self.sources.len() >= self.cfg.limits.sources;
             match self.sources.get_mut(&k.src) {
                 Some(agg) => agg.fold(&k, &p, &th),
@@ -630,9 +659,25 @@ impl State {
             && c.a == src
         {
             let c = self.conns.remove(&key).expect("present");
-            self.finish_conn(c);
+            record_session(&mut self.brute, &self.cfg.thresholds, c);
         }
         let fresh = !self.conns.contains_key(&key);
+        // The flooded service answering forged SYNs whose connections were
+        // already dropped: count it with the flood instead of tracking it.
+        if fresh
+            && !syn_only
+            && let Some(f) = self.floods.get_mut(&(ip.src, t.sport, false))
+            && f.spoofed
+        {
+            f.backscatter += 1;
+            if t.has(RST) {
+                *self
+                    .resets_overflow
+                    .entry(crate::model::Verdict::NoSession)
+                    .or_default() += 1;
+            }
+            return;
+        }
         if fresh {
             if self.conns.len() >= self.cfg.limits.connections {
                 self.evict_conns();
@@ -709,12 +754,15 @@ impl State {
             }
             s.last_rst_seq = t.seq;
             s.pkts += 1;
-            s.last_ts = o.ts;
             if self.resets.len() < self.cfg.limits.resets {
                 s.pending_rst = Some(self.resets.len() as u32);
                 self.resets.push(rec);
             } else {
                 self.resets_dropped += 1;
+                *self
+                    .resets_overflow
+                    .entry(crate::report::verdict(&rec))
+                    .or_default() += 1;
             }
             return;
         }
@@ -728,7 +776,6 @@ impl State {
             r.continued_frame.get_or_insert(o.frame);
         }
         s.pkts += 1;
-        s.last_ts = o.ts;
         s.payload += t.payload.len() as u64;
         if t.has(SYN) {
             s.syn = true;
@@ -768,8 +815,8 @@ impl State {
         if s.mac.is_none() {
             s.mac = o.eth_src;
         }
-        if t.has(FIN) && s.fin_frame.is_none() {
-            s.fin_frame = Some(o.frame);
+        if t.has(FIN) {
+            s.fin = true;
         }
         let (a, b) = (c.a, c.b);
 
@@ -836,6 +883,15 @@ impl State {
             kind
         };
         let mut fpr = 0;
+        // SYNs to a target under a spoofed flood are the flood's, counted there.
+        if kind == Kind::Syn
+            && self
+                .floods
+                .get(&(ip.dst, t.dport, false))
+                .is_some_and(|f| f.spoofed)
+        {
+            return;
+        }
         if kind == Kind::Syn {
             if matches!(t.win, 1024 | 2048 | 3072 | 4096) && t.opts_len == 4 && t.mss.is_some() {
                 fpr |= fp::NMAP;
@@ -858,9 +914,13 @@ impl State {
 
     fn flood_syn(&mut self, o: &Obs<'_>, ip: &Ip, t: &Tcp<'_>, reflected: bool) {
         let key = (ip.dst, if reflected { 0 } else { t.dport }, reflected);
-        if !self.floods.contains_key(&key) && self.floods.len() >= 1 << 16 {
-            self.dropped_floods += 1;
-            return;
+        if !self.floods.contains_key(&key) && self.floods.len() >= MAX_FLOOD_KEYS {
+            // Keep the busiest targets; one-off keys (backscatter to random
+            // addresses) go first.
+            let cut = eviction_cut(self.floods.values().map(|f| f.syns as i64), 2);
+            let before = self.floods.len();
+            self.floods.retain(|_, f| f.syns as i64 > cut);
+            self.dropped_floods += (before - self.floods.len()) as u64;
         }
         let f = self.floods.entry(key).or_default();
         if f.syns == 0 {
@@ -869,6 +929,10 @@ impl State {
         f.syns += 1;
         f.last_ts = o.ts;
         f.sources.add(ip.src);
+        if f.syns % 1024 == 0 {
+            let th = &self.cfg.thresholds;
+            f.spoofed = f.syns >= th.flood_min_syns && f.sources.count() > th.flood_spoofed_sources;
+        }
         if let Some(m) = o.eth_src {
             if let Some(e) = f.macs.iter_mut().find(|(x, _)| *x == m) {
                 e.1 += 1;
@@ -882,65 +946,27 @@ impl State {
         push_evidence(&mut f.evidence, o.frame);
     }
 
+    /// Drops the idlest half of the connections (half, so that the hash
+    /// table reuses the slots in place instead of doubling).
     fn evict_conns(&mut self) {
-        let mut ts: Vec<i64> = self.conns.values().map(|c| c.last_ts).collect();
-        let q = ts.len() / 4;
-        let (_, cut, _) = ts.select_nth_unstable(q);
-        let cut = *cut;
-        let gone: Vec<Conn> = self
-            .conns
-            .extract_if(|_, c| c.last_ts <= cut)
-            .map(|(_, c)| c)
-            .collect();
-        self.evicted_conns += gone.len() as u64;
-        for c in gone {
-            self.finish_conn(c);
-        }
-    }
-
-    /// A connection leaves the table: count it as a login attempt if it went
-    /// to a login service.
-    pub fn finish_conn(&mut self, c: Conn) {
-        if login_service(c.b.port).is_none() || !c.established {
-            return;
-        }
-        let key = (c.a.ip, c.b.ip, c.b.port);
-        if !self.brute.contains_key(&key) && self.brute.len() >= 1 << 16 {
-            return;
-        }
-        let th_s = (self.cfg.thresholds.brute_max_session_s * 1e9) as i64;
-        let th_b = self.cfg.thresholds.brute_max_session_bytes;
-        let agg = self.brute.entry(key).or_default();
-        let dur = c.last_ts - c.first_ts;
-        let bytes = c.sides[0].payload + c.sides[1].payload;
-        if agg.sessions == 0 || c.first_ts < agg.first_ts {
-            agg.first_ts = c.first_ts;
-        }
-        agg.last_ts = agg.last_ts.max(c.last_ts);
-        agg.sessions += 1;
-        let short =
-            dur <= th_s && bytes <= th_b && c.sides[0].payload > 0 && c.sides[1].payload > 0;
-        if short {
-            agg.short += 1;
-            agg.short_bytes += bytes;
-            push_evidence(&mut agg.evidence, c.first_frame);
-        }
-        if agg.detail.len() < 4096 {
-            agg.detail.push(Session {
-                first_frame: c.first_frame,
-                packets: c.sides[0].pkts + c.sides[1].pkts,
-                bytes,
-                dur_ns: dur,
-                short,
-            });
+        let cut = eviction_cut(self.conns.values().map(|c| c.last_ts), 2);
+        let State {
+            conns,
+            brute,
+            cfg,
+            evicted_conns,
+            ..
+        } = self;
+        for (_, c) in conns.extract_if(|_, c| c.last_ts <= cut) {
+            *evicted_conns += 1;
+            record_session(brute, &cfg.thresholds, c);
         }
     }
 
     /// Empties the tables into their folded forms.
     pub fn drain(&mut self) {
-        let conns: Vec<Conn> = self.conns.drain().map(|(_, c)| c).collect();
-        for c in conns {
-            self.finish_conn(c);
+        for (_, c) in self.conns.drain() {
+            record_session(&mut self.brute, &self.cfg.thresholds, c);
         }
         let mut rest: Vec<(ProbeKey, Probe)> = self.probes.drain().collect();
         rest.sort_unstable_by_key(|(_, p)| p.first_frame);
@@ -950,6 +976,54 @@ impl State {
             agg.detail.sort_unstable();
         }
     }
+}
+
+/// A connection leaves the table: count it as a login attempt if it went
+/// to a login service.
+fn record_session(brute: &mut Map<(IpAddr, IpAddr, u16), BruteAgg>, th: &Thresholds, c: Conn) {
+    if login_service(c.b.port).is_none() || !c.established {
+        return;
+    }
+    let key = (c.a.ip, c.b.ip, c.b.port);
+    if !brute.contains_key(&key) && brute.len() >= 1 << 16 {
+        return;
+    }
+    let th_s = (th.brute_max_session_s * 1e9) as i64;
+    let th_b = th.brute_max_session_bytes;
+    let agg = brute.entry(key).or_default();
+    let dur = c.last_ts - c.first_ts;
+    let bytes = c.sides[0].payload + c.sides[1].payload;
+    if agg.sessions == 0 || c.first_ts < agg.first_ts {
+        agg.first_ts = c.first_ts;
+    }
+    agg.last_ts = agg.last_ts.max(c.last_ts);
+    agg.sessions += 1;
+    let short = dur <= th_s && bytes <= th_b && c.sides[0].payload > 0 && c.sides[1].payload > 0;
+    if short {
+        agg.short += 1;
+        agg.short_bytes += bytes;
+        push_evidence(&mut agg.evidence, c.first_frame);
+    }
+    if agg.detail.len() < 4096 {
+        agg.detail.push(Session {
+            first_frame: c.first_frame,
+            packets: c.sides[0].pkts + c.sides[1].pkts,
+            bytes,
+            dur_ns: dur,
+            short,
+        });
+    }
+}
+
+/// The value at or below which the lowest `1/div` of `values` lie: what a
+/// full table gives up.
+fn eviction_cut(values: impl Iterator<Item = i64>, div: usize) -> i64 {
+    let mut v: Vec<i64> = values.collect();
+    if v.is_empty() {
+        return i64::MIN;
+    }
+    let q = v.len() / div;
+    *v.select_nth_unstable(q).1
 }
 
 fn split(sides: &mut [Side; 2], dir: usize) -> (&mut Side, &mut Side) {
@@ -1003,9 +1077,9 @@ fn judge_reset(
         && first_kind == Some(Kind::Ack)
     {
         BaseVerdict::NoSession
-    } else if dir == 0 && c.synack && s.payload == 0 && peer.payload == 0 && s.fin_frame.is_none() {
+    } else if dir == 0 && c.synack && s.payload == 0 && peer.payload == 0 && !s.fin {
         BaseVerdict::ScannerTeardown
-    } else if s.fin_frame.is_some() || peer.fin_frame.is_some() {
+    } else if s.fin || peer.fin {
         BaseVerdict::AfterFin
     } else if !c.opened_by_syn() && s.pkts + peer.pkts < 2 {
         BaseVerdict::NoSession
@@ -1082,4 +1156,16 @@ pub fn probe_kind_of(flags: u16) -> Option<Kind> {
         x if x & RST != 0 || x & ACK != 0 => return None,
         _ => Kind::Odd,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The memory bound of `Limits` assumes entries this small: a table of
+    /// 114,688 connections stays near 30 MB.
+    #[test]
+    fn table_entries_stay_small() {
+        assert!(std::mem::size_of::<super::Conn>() <= 216);
+        assert!(std::mem::size_of::<super::Probe>() <= 40);
+        assert!(std::mem::size_of::<super::ResetRec>() <= 176);
+    }
 }

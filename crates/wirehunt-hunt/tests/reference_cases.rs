@@ -231,7 +231,7 @@ fn a_scan_spread_over_an_hour_is_still_a_scan() {
     assert!(f.duration_s > 3000.0, "{}", f.duration_s);
 }
 
-/// A spoofed flood through tables a thousand times too small: the state
+/// A spoofed flood through tables a hundred times too small: the state
 /// stays bounded, the evictions are counted and the flood is still found.
 #[test]
 fn spoofed_flood_stays_within_bounds() {
@@ -264,8 +264,10 @@ fn spoofed_flood_stays_within_bounds() {
         "{:?}",
         r.summary.evicted
     );
+    // Once the flood is recognised, its SYNs stop making probes: only the
+    // first ones (before the 1024-SYN check) went through the probe table.
     assert!(
-        r.summary.evicted.get("probes").copied().unwrap_or(0) > 10_000,
+        r.summary.evicted.get("probes").copied().unwrap_or(0) < 2_000,
         "{:?}",
         r.summary.evicted
     );

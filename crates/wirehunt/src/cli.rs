@@ -74,7 +74,7 @@ pub struct PacketsArgs {
     #[arg(long)]
     pub no_mmap: bool,
     /// Most conversations tracked at once before the idlest are evicted.
-    #[arg(long, value_name = "N", default_value_t = 1 << 20)]
+    #[arg(long, value_name = "N", default_value_t = (1 << 21) / 8 * 7)]
     pub max_conversations: usize,
 }
 
