@@ -19,7 +19,11 @@ fn wirehunt_fuzz_one(data: &[u8]) {
         max_conversations: 64,
         ..Default::default()
     });
-    let mut hunter = wirehunt_hunt::Hunter::new(wirehunt_hunt::Config::default());
+    // Small tables, so that eviction paths run too (and each input is quick).
+    let mut hunter = wirehunt_hunt::Hunter::new(wirehunt_hunt::Config {
+        limits: wirehunt_hunt::Limits { connections: 56, probes: 56, sources: 14, resets: 64 },
+        ..Default::default()
+    });
     let mut line = wirehunt_fields::columns::LineWriter::default();
     let mut out = Vec::new();
     let mut first = None;

@@ -24,12 +24,14 @@ mod pcap;
 pub(crate) mod pcapng;
 mod reader;
 mod source;
+mod writer;
 
 pub use error::CaptureError;
 pub use frame::Frame;
 pub use info::{CaptureInfo, FileFormat, Interface, Section, TimePrecision};
 pub use linktype::LinkType;
 pub use reader::{CaptureReader, OpenOptions};
+pub use writer::PcapWriter;
 
 /// Largest classic pcap record accepted, as Wireshark's
 /// `WTAP_MAX_PACKET_SIZE_STANDARD`.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ACK, PSH, PcapWriter, RST, SYN, Seg, seg};
+use common::{ACK, PSH, RST, SYN, Seg, seg};
 use wirehunt_hunt::{Config, Limits, Verdict};
 
 const CLIENT: [u8; 4] = [192, 168, 0, 139];
@@ -14,7 +14,7 @@ const MS: [u8; 4] = [20, 190, 181, 4];
 /// service) closes with RST,ACK. The verdict must be a benign note.
 #[test]
 fn cloud_server_reset_of_idle_session_is_benign() {
-    let mut w = PcapWriter::default();
+    let mut w = common::ethernet_pcap();
     let t0 = 1_700_000_000_000_000u64;
     let hello = [0x16u8; 517];
     let reply = [0x17u8; 1400];
@@ -50,7 +50,7 @@ fn cloud_server_reset_of_idle_session_is_benign() {
     for (dt, f) in &frames {
         w.frame(t0 + dt, &f.bytes());
     }
-    let r = common::hunt_bytes(w.bytes, Config::default());
+    let r = common::hunt_bytes(w.into_bytes(), Config::default());
     assert!(
         r.findings.is_empty(),
         "{:?}",
@@ -85,7 +85,7 @@ const TARGET: [u8; 4] = [10, 39, 5, 2];
 /// SYN-ACK, closed ports answer RST,ACK.
 #[test]
 fn syn_scan_with_scanner_resets_is_a_tcp_syn_scan() {
-    let mut w = PcapWriter::default();
+    let mut w = common::ethernet_pcap();
     let t0 = 1_700_000_000_000_000u64;
     let ports = [443u16, 23, 80, 21, 22, 25, 110, 139, 445, 3389, 8080, 53];
     let mut t = t0;
@@ -123,7 +123,7 @@ fn syn_scan_with_scanner_resets_is_a_tcp_syn_scan() {
         }
         t += 1000;
     }
-    let r = common::hunt_bytes(w.bytes, Config::default());
+    let r = common::hunt_bytes(w.into_bytes(), Config::default());
     assert_eq!(
         r.findings.len(),
         1,
@@ -169,7 +169,7 @@ fn syn_scan_with_scanner_resets_is_a_tcp_syn_scan() {
 /// Probes to `targets` (host, port) from one source, `gap_us` apart, all
 /// answered RST,ACK (closed).
 fn closed_probes(targets: &[([u8; 4], u16)], gap_us: u64) -> Vec<u8> {
-    let mut w = PcapWriter::default();
+    let mut w = common::ethernet_pcap();
     let mut t = 1_700_000_000_000_000u64;
     for (i, &(h, p)) in targets.iter().enumerate() {
         let sport = 40000 + i as u16;
@@ -177,7 +177,7 @@ fn closed_probes(targets: &[([u8; 4], u16)], gap_us: u64) -> Vec<u8> {
         w.frame(t + 100, &seg(h, p, SCANNER, sport, RST | ACK, 0, 2).bytes());
         t += gap_us;
     }
-    w.bytes
+    w.into_bytes()
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn six_closed_probes_to_five_hosts_in_a_second_are_a_scan() {
 
 #[test]
 fn one_refused_connection_then_a_success_is_not_a_scan() {
-    let mut w = PcapWriter::default();
+    let mut w = common::ethernet_pcap();
     let t = 1_700_000_000_000_000u64;
     w.frame(t, &seg(CLIENT, 50000, TARGET, 8081, SYN, 1, 0).bytes());
     w.frame(
@@ -214,7 +214,7 @@ fn one_refused_connection_then_a_success_is_not_a_scan() {
         t + 500_200,
         &seg(CLIENT, 50001, TARGET, 8080, ACK, 11, 21).bytes(),
     );
-    let r = common::hunt_bytes(w.bytes, Config::default());
+    let r = common::hunt_bytes(w.into_bytes(), Config::default());
     assert!(r.findings.is_empty(), "{:?}", r.findings);
     assert_eq!(r.notes.len(), 1);
     assert_eq!(r.notes[0].kind, "closed_port");
@@ -235,7 +235,7 @@ fn a_scan_spread_over_an_hour_is_still_a_scan() {
 /// stays bounded, the evictions are counted and the flood is still found.
 #[test]
 fn spoofed_flood_stays_within_bounds() {
-    let mut w = PcapWriter::default();
+    let mut w = common::ethernet_pcap();
     let mut t = 1_700_000_000_000_000u64;
     for i in 0..20_000u32 {
         let src = (0x0b00_0000 + i.wrapping_mul(2_654_435_761) % 0x00ff_ffff).to_be_bytes();
@@ -258,7 +258,7 @@ fn spoofed_flood_stays_within_bounds() {
         },
         ..Config::default()
     };
-    let r = common::hunt_bytes(w.bytes, cfg);
+    let r = common::hunt_bytes(w.into_bytes(), cfg);
     assert!(
         r.summary.evicted.get("connections").copied().unwrap_or(0) > 10_000,
         "{:?}",
@@ -279,4 +279,177 @@ fn spoofed_flood_stays_within_bounds() {
     assert!(f.attackers_spoofed);
     let n = f.distinct_sources.unwrap_or(0) as f64;
     assert!((n - 20_000.0).abs() < 3_000.0, "{n}");
+}
+
+/// One probe per port with `flags`, answered by RST with window `win(port)`.
+fn probes_answered_rst(
+    flags: u8,
+    ports: std::ops::Range<u16>,
+    win: impl Fn(u16) -> u16,
+) -> Vec<u8> {
+    let mut w = common::ethernet_pcap();
+    let mut t = 1_700_000_000_000_000u64;
+    for p in ports {
+        w.frame(
+            t,
+            &Seg {
+                win: 1024,
+                ..seg(SCANNER, 45000, TARGET, p, flags, 5, 9)
+            }
+            .bytes(),
+        );
+        w.frame(
+            t + 50,
+            &Seg {
+                win: win(p),
+                ..seg(TARGET, p, SCANNER, 45000, RST, 9, 0)
+            }
+            .bytes(),
+        );
+        t += 1000;
+    }
+    w.into_bytes()
+}
+
+#[test]
+fn maimon_scan() {
+    let r = common::hunt_bytes(
+        probes_answered_rst(common::FIN | ACK, 20..40, |_| 0),
+        Config::default(),
+    );
+    let classes: Vec<&str> = r.findings.iter().map(|f| f.class).collect();
+    assert_eq!(classes, ["tcp_maimon_scan"]);
+    assert_eq!(r.findings[0].evidence.total, 20);
+}
+
+#[test]
+fn ack_scan_with_differing_rst_windows_is_a_window_scan() {
+    let r = common::hunt_bytes(
+        probes_answered_rst(ACK, 20..40, |p| if p % 3 == 0 { 512 } else { 0 }),
+        Config::default(),
+    );
+    let classes: Vec<&str> = r.findings.iter().map(|f| f.class).collect();
+    assert_eq!(classes, ["tcp_window_scan"]);
+    let r = common::hunt_bytes(probes_answered_rst(ACK, 20..40, |_| 0), Config::default());
+    let classes: Vec<&str> = r.findings.iter().map(|f| f.class).collect();
+    assert_eq!(classes, ["tcp_ack_scan"]);
+}
+
+/// `n` short login sessions from SCANNER to TARGET:`port`: handshake, a
+/// banner, one guess, a refusal, FIN both ways.
+fn login_sessions(port: u16, n: u16) -> Vec<u8> {
+    let mut w = common::ethernet_pcap();
+    let mut t = 1_700_000_000_000_000u64;
+    let banner = [b'B'; 40];
+    let guess = [b'G'; 30];
+    let no = [b'N'; 20];
+    for i in 0..n {
+        let sp = 50000 + i;
+        let (c, s) = (1000u32, 9000u32);
+        let frames = [
+            seg(SCANNER, sp, TARGET, port, SYN, c, 0),
+            seg(TARGET, port, SCANNER, sp, SYN | ACK, s, c + 1),
+            seg(SCANNER, sp, TARGET, port, ACK, c + 1, s + 1),
+            Seg {
+                payload: &banner,
+                ..seg(TARGET, port, SCANNER, sp, PSH | ACK, s + 1, c + 1)
+            },
+            Seg {
+                payload: &guess,
+                ..seg(SCANNER, sp, TARGET, port, PSH | ACK, c + 1, s + 41)
+            },
+            Seg {
+                payload: &no,
+                ..seg(TARGET, port, SCANNER, sp, PSH | ACK, s + 41, c + 31)
+            },
+            seg(TARGET, port, SCANNER, sp, common::FIN | ACK, s + 61, c + 31),
+            seg(SCANNER, sp, TARGET, port, common::FIN | ACK, c + 31, s + 62),
+            seg(TARGET, port, SCANNER, sp, ACK, s + 62, c + 32),
+        ];
+        for f in &frames {
+            w.frame(t, &f.bytes());
+            t += 2_000;
+        }
+        t += 500_000;
+    }
+    w.into_bytes()
+}
+
+#[test]
+fn telnet_and_rdp_guessing() {
+    for (port, class) in [
+        (23, "telnet_bruteforce"),
+        (3389, "rdp_bruteforce"),
+        (22, "ssh_bruteforce"),
+    ] {
+        let r = common::hunt_bytes(login_sessions(port, 12), Config::default());
+        let classes: Vec<&str> = r.findings.iter().map(|f| f.class).collect();
+        assert_eq!(classes, [class], "port {port}");
+        assert_eq!(r.findings[0].counters["failed_attempts"], 12.0);
+        // Below the threshold: no finding.
+        let r = common::hunt_bytes(login_sessions(port, 4), Config::default());
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+    }
+}
+
+fn arp(op: u16, sha: [u8; 6], spa: [u8; 4], tha: [u8; 6], tpa: [u8; 4]) -> Vec<u8> {
+    let dst = if op == 1 { [0xff; 6] } else { tha };
+    let mut f = Vec::new();
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&sha);
+    f.extend_from_slice(&[0x08, 0x06, 0, 1, 0x08, 0, 6, 4]);
+    f.extend_from_slice(&op.to_be_bytes());
+    f.extend_from_slice(&sha);
+    f.extend_from_slice(&spa);
+    f.extend_from_slice(&tha);
+    f.extend_from_slice(&tpa);
+    f
+}
+
+#[test]
+fn gateway_takeover_is_arp_spoofing_and_a_readdressed_host_is_not() {
+    let gw = [192, 168, 1, 1];
+    let victim = [192, 168, 1, 50];
+    let gw_mac = [0, 0x11, 0x22, 0x33, 0x44, 0x01];
+    let victim_mac = [0, 0x11, 0x22, 0x33, 0x44, 0x50];
+    let evil_mac = [0, 0x66, 0x66, 0x66, 0x66, 0x66];
+    let evil = [192, 168, 1, 66];
+    let mut w = common::ethernet_pcap();
+    let t = 1_700_000_000_000_000u64;
+    w.frame(t, &arp(1, victim_mac, victim, [0; 6], gw));
+    w.frame(t + 10, &arp(2, gw_mac, gw, victim_mac, victim));
+    w.frame(t + 1_000_000, &arp(1, evil_mac, evil, [0; 6], victim));
+    w.frame(t + 1_000_010, &arp(2, victim_mac, victim, evil_mac, evil));
+    for i in 0..3 {
+        w.frame(
+            t + 2_000_000 + i * 1_000_000,
+            &arp(2, evil_mac, gw, victim_mac, victim),
+        );
+    }
+    let r = common::hunt_bytes(w.into_bytes(), Config::default());
+    assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.class, "arp_spoofing");
+    assert_eq!(f.attacker_macs, ["00:66:66:66:66:66"]);
+    assert_eq!(f.attackers, ["192.168.1.66"]);
+    assert!(
+        f.targets.contains(&"192.168.1.1".to_string())
+            && f.targets.contains(&"192.168.1.50".to_string()),
+        "{:?}",
+        f.targets
+    );
+    assert!(
+        f.explanation.contains("but it was at 00:11:22:33:44:01"),
+        "{}",
+        f.explanation
+    );
+
+    // One address moving to a new MAC once, answering a request (a new NIC, DHCP): not spoofing.
+    let mut w = common::ethernet_pcap();
+    w.frame(t, &arp(1, victim_mac, victim, [0; 6], gw));
+    w.frame(t + 10, &arp(2, gw_mac, gw, victim_mac, victim));
+    w.frame(t + 9_000_000, &arp(1, victim_mac, victim, [0; 6], gw));
+    w.frame(t + 9_000_010, &arp(2, evil_mac, gw, victim_mac, victim));
+    let r = common::hunt_bytes(w.into_bytes(), Config::default());
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
 }

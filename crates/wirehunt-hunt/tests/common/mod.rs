@@ -38,36 +38,9 @@ pub fn repo_data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data")
 }
 
-/// A classic pcap (Ethernet, microseconds) built in memory.
-pub struct PcapWriter {
-    pub bytes: Vec<u8>,
-}
-
-impl Default for PcapWriter {
-    fn default() -> Self {
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        bytes.extend_from_slice(&2u16.to_le_bytes());
-        bytes.extend_from_slice(&4u16.to_le_bytes());
-        bytes.extend_from_slice(&[0; 8]);
-        bytes.extend_from_slice(&65535u32.to_le_bytes());
-        bytes.extend_from_slice(&1u32.to_le_bytes());
-        PcapWriter { bytes }
-    }
-}
-
-impl PcapWriter {
-    pub fn frame(&mut self, ts_us: u64, data: &[u8]) {
-        self.bytes
-            .extend_from_slice(&((ts_us / 1_000_000) as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&((ts_us % 1_000_000) as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(data.len() as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(data.len() as u32).to_le_bytes());
-        self.bytes.extend_from_slice(data);
-    }
+/// An empty Ethernet capture to add frames to.
+pub fn ethernet_pcap() -> wirehunt_capture::PcapWriter {
+    wirehunt_capture::PcapWriter::new(wirehunt_capture::LinkType(1))
 }
 
 /// TCP flags for [`Seg`].
