@@ -301,10 +301,109 @@ pub fn findings(sources: &Map<IpAddr, SrcAgg>, th: &Thresholds) -> Vec<Finding> 
     let mut out = Vec::new();
     let mut srcs: Vec<(&IpAddr, &SrcAgg)> = sources.iter().collect();
     srcs.sort_by_key(|(a, _)| **a);
-    for (src, agg) in srcs {
-        source_findings(*src, agg, th, &mut out);
+    for (src, agg) in &srcs {
+        source_findings(**src, agg, th, &mut out);
     }
+    distributed(&srcs, th, &mut out);
     out
+}
+
+/// Several sources, none a scanner on its own, probing the same host on
+/// many different ports and mostly failing: one scan split across sources
+/// (nmap's decoys, a botnet, scanning services).
+fn distributed(srcs: &[(&IpAddr, &SrcAgg)], th: &Thresholds, out: &mut Vec<Finding>) {
+    let flagged = |src: &IpAddr, dst: &IpAddr| {
+        let (s, d) = (src.to_string(), dst.to_string());
+        out.iter()
+            .any(|f| f.attackers.contains(&s) && f.targets.contains(&d))
+    };
+    // target -> (source, ports, open, first, last, frames)
+    let mut per_target: BTreeMap<IpAddr, Vec<(IpAddr, Vec<u16>, u64, i64, i64, Vec<u64>)>> =
+        BTreeMap::new();
+    for (src, agg) in srcs {
+        let Some(a) = agg.kinds.iter().find(|a| a.kind == Kind::Syn) else {
+            continue;
+        };
+        for (dst, t) in a.targets.iter() {
+            if flagged(src, dst) {
+                continue;
+            }
+            per_target.entry(*dst).or_default().push((
+                **src,
+                t.ports.clone(),
+                t.open.len() as u64,
+                a.first_ts,
+                a.last_ts,
+                a.evidence_frames(),
+            ));
+        }
+    }
+    let min_sources = 5;
+    for (dst, parts) in per_target {
+        if parts.len() < min_sources {
+            continue;
+        }
+        let mut ports: Vec<u16> = parts.iter().flat_map(|p| p.1.iter().copied()).collect();
+        let probes = ports.len() as u64;
+        ports.sort_unstable();
+        ports.dedup();
+        let open: u64 = parts.iter().map(|p| p.2).sum();
+        // Many distinct ports, mostly failing; a popular service (many
+        // clients, one port) is not a scan.
+        if (ports.len() as u64) < 4 * th.scan_min_probes || open * 2 >= probes {
+            continue;
+        }
+        let first = parts.iter().map(|p| p.3).min().unwrap_or(0);
+        let last = parts.iter().map(|p| p.4).max().unwrap_or(0);
+        let mut f = base_finding("tcp_syn_scan", Severity::Medium, first, last, probes);
+        let mut attackers: Vec<IpAddr> = parts.iter().map(|p| p.0).collect();
+        attackers.sort_unstable();
+        f.attackers = attackers.iter().map(|a| a.to_string()).collect();
+        f.targets = vec![dst.to_string()];
+        f.topology = Some("distributed");
+        f.technique = Some("TCP SYN, split across sources".into());
+        f.title = format!(
+            "Distributed port scan of {dst} by {} sources: {} port(s)",
+            attackers.len(),
+            ports.len()
+        );
+        f.ports_probed = Some(PortsProbed {
+            protocol: "tcp",
+            count: ports.len() as u64,
+            ranges: port_ranges(&ports),
+        });
+        f.confidence = 0.7;
+        f.confidence_reason = format!(
+            "{} sources, none a scanner alone, probed {} distinct ports of {dst} ({} of {probes} probes answered open; thresholds: {min_sources} sources, {} ports)",
+            attackers.len(),
+            ports.len(),
+            open,
+            4 * th.scan_min_probes
+        );
+        f.counters.insert("sources", attackers.len() as f64);
+        f.counters.insert("probes", probes as f64);
+        f.thresholds
+            .insert("distributed_min_sources", min_sources as f64);
+        f.thresholds
+            .insert("distributed_min_ports", (4 * th.scan_min_probes) as f64);
+        let mut frames: Vec<u64> = parts.iter().flat_map(|p| p.5.iter().copied()).collect();
+        frames.sort_unstable();
+        frames.truncate(Evidence::MAX_FRAMES);
+        let ipf = ip_field(dst);
+        f.evidence = Evidence {
+            frames,
+            total: probes,
+            filter: format!("{ipf}.dst == {dst} && tcp.flags.syn == 1 && tcp.flags.ack == 0"),
+        };
+        f.mitre = mitre_scan();
+        f.explanation = format!(
+            "{} hosts each sent a few SYNs to {dst}; together they covered {} different ports and almost all failed. Spreading a scan over sources keeps each below per-source thresholds; the ports probed are one list split between them.",
+            attackers.len(),
+            ports.len()
+        );
+        f.advice = "Block the listed sources, and alert on many sources failing against one host (per-destination rate limits); expose only the ports that must be reachable.".into();
+        out.push(f);
+    }
 }
 
 fn source_findings(src: IpAddr, agg: &SrcAgg, th: &Thresholds, out: &mut Vec<Finding>) {
@@ -333,10 +432,15 @@ fn source_findings(src: IpAddr, agg: &SrcAgg, th: &Thresholds, out: &mut Vec<Fin
             sweep_hosts.insert(*t, ());
         }
     }
-    // Most probes must fail: a browser also connects to port 443 of many hosts.
+    // Host discovery probes the ports nmap -PS/-PA/-sn use (80, 443) or
+    // sends bare ACKs; SYNs to other ports across many hosts look for a
+    // service (SSH, RDP, SMB …) and are a horizontal scan. Most probes must
+    // fail: a browser also connects to port 443 of many hosts.
     let tcp_ping = |a: &KindAgg| {
+        let ports = a.ports();
         matches!(a.kind, Kind::Syn | Kind::Ack)
-            && a.ports().len() <= 2
+            && ports.len() <= 2
+            && (a.kind == Kind::Ack || ports.iter().all(|p| matches!(p, 80 | 443)))
             && a.targets.len() as u64 >= th.sweep_min_hosts
             && a.open * 2 < a.probes
     };

@@ -453,3 +453,34 @@ fn gateway_takeover_is_arp_spoofing_and_a_readdressed_host_is_not() {
     let r = common::hunt_bytes(w.into_bytes(), Config::default());
     assert!(r.findings.is_empty(), "{:?}", r.findings);
 }
+
+#[test]
+fn a_scan_split_across_sources_is_distributed() {
+    let mut w = common::ethernet_pcap();
+    let mut t = 1_700_000_000_000_000u64;
+    // Eight sources, four closed ports each: 32 ports, no source above the
+    // per-source threshold of five.
+    for s in 0..8u8 {
+        for k in 0..4u16 {
+            let src = [203, 0, 113, 10 + s];
+            let port = 1000 + u16::from(s) * 4 + k;
+            w.frame(t, &seg(src, 40000, TARGET, port, SYN, 1, 0).bytes());
+            w.frame(
+                t + 50,
+                &seg(TARGET, port, src, 40000, RST | ACK, 0, 2).bytes(),
+            );
+            t += 10_000;
+        }
+    }
+    let r = common::hunt_bytes(w.into_bytes(), Config::default());
+    assert_eq!(
+        r.findings.len(),
+        1,
+        "{:?}",
+        r.findings.iter().map(|f| &f.title).collect::<Vec<_>>()
+    );
+    let f = &r.findings[0];
+    assert_eq!((f.class, f.topology), ("tcp_syn_scan", Some("distributed")));
+    assert_eq!(f.attackers.len(), 8);
+    assert_eq!(f.ports_probed.as_ref().map(|p| p.count), Some(32));
+}
