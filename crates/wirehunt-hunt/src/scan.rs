@@ -317,9 +317,15 @@ fn distributed(srcs: &[(&IpAddr, &SrcAgg)], th: &Thresholds, out: &mut Vec<Findi
         out.iter()
             .any(|f| f.attackers.contains(&s) && f.targets.contains(&d))
     };
-    // target -> (source, ports, open, first, last, frames)
-    let mut per_target: BTreeMap<IpAddr, Vec<(IpAddr, Vec<u16>, u64, i64, i64, Vec<u64>)>> =
-        BTreeMap::new();
+    struct Part {
+        src: IpAddr,
+        ports: Vec<u16>,
+        open: u64,
+        first: i64,
+        last: i64,
+        frames: Vec<u64>,
+    }
+    let mut per_target: BTreeMap<IpAddr, Vec<Part>> = BTreeMap::new();
     for (src, agg) in srcs {
         let Some(a) = agg.kinds.iter().find(|a| a.kind == Kind::Syn) else {
             continue;
@@ -328,14 +334,14 @@ fn distributed(srcs: &[(&IpAddr, &SrcAgg)], th: &Thresholds, out: &mut Vec<Findi
             if flagged(src, dst) {
                 continue;
             }
-            per_target.entry(*dst).or_default().push((
-                **src,
-                t.ports.clone(),
-                t.open.len() as u64,
-                a.first_ts,
-                a.last_ts,
-                a.evidence_frames(),
-            ));
+            per_target.entry(*dst).or_default().push(Part {
+                src: **src,
+                ports: t.ports.clone(),
+                open: t.open.len() as u64,
+                first: a.first_ts,
+                last: a.last_ts,
+                frames: a.evidence_frames(),
+            });
         }
     }
     let min_sources = 5;
@@ -343,20 +349,20 @@ fn distributed(srcs: &[(&IpAddr, &SrcAgg)], th: &Thresholds, out: &mut Vec<Findi
         if parts.len() < min_sources {
             continue;
         }
-        let mut ports: Vec<u16> = parts.iter().flat_map(|p| p.1.iter().copied()).collect();
+        let mut ports: Vec<u16> = parts.iter().flat_map(|p| p.ports.iter().copied()).collect();
         let probes = ports.len() as u64;
         ports.sort_unstable();
         ports.dedup();
-        let open: u64 = parts.iter().map(|p| p.2).sum();
+        let open: u64 = parts.iter().map(|p| p.open).sum();
         // Many distinct ports, mostly failing; a popular service (many
         // clients, one port) is not a scan.
         if (ports.len() as u64) < 4 * th.scan_min_probes || open * 2 >= probes {
             continue;
         }
-        let first = parts.iter().map(|p| p.3).min().unwrap_or(0);
-        let last = parts.iter().map(|p| p.4).max().unwrap_or(0);
+        let first = parts.iter().map(|p| p.first).min().unwrap_or(0);
+        let last = parts.iter().map(|p| p.last).max().unwrap_or(0);
         let mut f = base_finding("tcp_syn_scan", Severity::Medium, first, last, probes);
-        let mut attackers: Vec<IpAddr> = parts.iter().map(|p| p.0).collect();
+        let mut attackers: Vec<IpAddr> = parts.iter().map(|p| p.src).collect();
         attackers.sort_unstable();
         f.attackers = attackers.iter().map(|a| a.to_string()).collect();
         f.targets = vec![dst.to_string()];
@@ -386,7 +392,10 @@ fn distributed(srcs: &[(&IpAddr, &SrcAgg)], th: &Thresholds, out: &mut Vec<Findi
             .insert("distributed_min_sources", min_sources as f64);
         f.thresholds
             .insert("distributed_min_ports", (4 * th.scan_min_probes) as f64);
-        let mut frames: Vec<u64> = parts.iter().flat_map(|p| p.5.iter().copied()).collect();
+        let mut frames: Vec<u64> = parts
+            .iter()
+            .flat_map(|p| p.frames.iter().copied())
+            .collect();
         frames.sort_unstable();
         frames.truncate(Evidence::MAX_FRAMES);
         let ipf = ip_field(dst);

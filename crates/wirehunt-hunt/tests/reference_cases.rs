@@ -169,12 +169,18 @@ fn syn_scan_with_scanner_resets_is_a_tcp_syn_scan() {
 /// Probes to `targets` (host, port) from one source, `gap_us` apart, all
 /// answered RST,ACK (closed).
 fn closed_probes(targets: &[([u8; 4], u16)], gap_us: u64) -> Vec<u8> {
+    let from_scanner: Vec<_> = targets.iter().map(|&(h, p)| (SCANNER, h, p)).collect();
+    closed_probes_from(&from_scanner, gap_us)
+}
+
+/// The same with the source of each probe given.
+fn closed_probes_from(probes: &[([u8; 4], [u8; 4], u16)], gap_us: u64) -> Vec<u8> {
     let mut w = common::ethernet_pcap();
     let mut t = 1_700_000_000_000_000u64;
-    for (i, &(h, p)) in targets.iter().enumerate() {
+    for (i, &(src, h, p)) in probes.iter().enumerate() {
         let sport = 40000 + i as u16;
-        w.frame(t, &seg(SCANNER, sport, h, p, SYN, 1, 0).bytes());
-        w.frame(t + 100, &seg(h, p, SCANNER, sport, RST | ACK, 0, 2).bytes());
+        w.frame(t, &seg(src, sport, h, p, SYN, 1, 0).bytes());
+        w.frame(t + 100, &seg(h, p, src, sport, RST | ACK, 0, 2).bytes());
         t += gap_us;
     }
     w.into_bytes()
@@ -456,23 +462,14 @@ fn gateway_takeover_is_arp_spoofing_and_a_readdressed_host_is_not() {
 
 #[test]
 fn a_scan_split_across_sources_is_distributed() {
-    let mut w = common::ethernet_pcap();
-    let mut t = 1_700_000_000_000_000u64;
     // Eight sources, four closed ports each: 32 ports, no source above the
     // per-source threshold of five.
-    for s in 0..8u8 {
-        for k in 0..4u16 {
-            let src = [203, 0, 113, 10 + s];
-            let port = 1000 + u16::from(s) * 4 + k;
-            w.frame(t, &seg(src, 40000, TARGET, port, SYN, 1, 0).bytes());
-            w.frame(
-                t + 50,
-                &seg(TARGET, port, src, 40000, RST | ACK, 0, 2).bytes(),
-            );
-            t += 10_000;
-        }
-    }
-    let r = common::hunt_bytes(w.into_bytes(), Config::default());
+    let probes: Vec<_> = (0..8u8)
+        .flat_map(|s| {
+            (0..4u16).map(move |k| ([203, 0, 113, 10 + s], TARGET, 1000 + u16::from(s) * 4 + k))
+        })
+        .collect();
+    let r = common::hunt_bytes(closed_probes_from(&probes, 10_000), Config::default());
     assert_eq!(
         r.findings.len(),
         1,
