@@ -66,9 +66,9 @@ fn write_ipv6_extensions(pkt: &Packet<'_>, l: &wirehunt_dissect::Layer, out: &mu
     }
 }
 
-/// Wireshark names DNS on the multicast ports and HTTP on the SSDP port
-/// after those protocols.
-fn app_name(pkt: &Packet<'_>, i: usize) -> &'static str {
+/// The protocol name Wireshark gives layer `i`: DNS on the multicast ports
+/// and HTTP on the SSDP port are named after those protocols.
+pub fn app_name(pkt: &Packet<'_>, i: usize) -> &'static str {
     let layers = pkt.layers();
     let udp = i
         .checked_sub(1)

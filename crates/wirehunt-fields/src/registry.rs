@@ -511,7 +511,19 @@ static FIELDS: &[Field] = &[
     ),
     field!("tcp.window_size", "Calculated window size", Uint, |c, s| {
         if let Some(f) = c.flows.main().filter(|f| f.proto == Proto::Tcp) {
-            s.value(Value::Uint(f.window as u64))
+            s.value(Value::Uint(f.window as u64));
+            return;
+        }
+        // A segment quoted by an ICMP error: its window as written, when
+        // the quote reaches that far.
+        let quoted = c
+            .pkt
+            .layers()
+            .iter()
+            .rev()
+            .find(|l| l.proto == Proto::Tcp && l.quoted);
+        if let Some(b) = quoted.map(|l| c.pkt.bytes(l)).filter(|b| b.len() >= 16) {
+            s.value(Value::Uint(u16::from_be_bytes([b[14], b[15]]) as u64));
         }
     }),
     layer_field!("tcp.checksum", "Checksum", Uint, Tcp, TcpSegment, |t| {

@@ -30,6 +30,10 @@ pub struct HuntArgs {
     /// List every TCP reset with its verdict and reason.
     #[arg(long)]
     pub resets: bool,
+    /// Analyse only the frames matching this display filter, e.g.
+    /// -Y 'ip.addr == 10.0.0.0/8'.
+    #[arg(short = 'Y', value_name = "FILTER")]
+    pub display_filter: Option<String>,
     /// Exit with status 1 when a finding reaches this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = ["low", "medium", "high", "critical"])]
     pub fail_on: Option<String>,
@@ -58,6 +62,10 @@ pub struct PacketsArgs {
     /// Output format: `fields` prints the fields named by -e.
     #[arg(short = 'T', value_name = "FORMAT", value_parser = ["fields", "text"])]
     pub format: Option<String>,
+    /// Display filter (Wireshark's language): only matching frames are printed,
+    /// e.g. -Y 'tcp.flags.reset == 1'.
+    #[arg(short = 'Y', value_name = "FILTER")]
+    pub display_filter: Option<String>,
     /// A field to print (repeatable), e.g. -e ip.src -e tcp.stream.
     #[arg(short = 'e', value_name = "FIELD")]
     pub fields: Vec<String>,

@@ -33,12 +33,17 @@ pub fn hunt_file(
     path: &Path,
     cfg: Config,
     no_mmap: bool,
+    filter: Option<&wirehunt_filter::Filter>,
 ) -> anyhow::Result<(Report, Option<(u64, CaptureError)>)> {
     let mut reader = CaptureReader::open(path, OpenOptions { no_mmap })
         .with_context(|| format!("{}", path.display()))?;
     let mut hunter = Hunter::new(cfg);
     let mut n = 0u64;
     let mut damage = None;
+    // Conversations are tracked only for filters (tcp.stream and the like).
+    let mut table =
+        filter.map(|_| wirehunt_flow::ConversationTable::new(wirehunt_flow::FlowConfig::default()));
+    let mut first_ts = None;
     loop {
         match reader.next_frame() {
             Ok(Some(frame)) => {
@@ -48,6 +53,17 @@ pub fn hunt_file(
                     frame.orig_len as usize,
                     frame.link_type,
                 );
+                if let (Some(f), Some(t)) = (filter, table.as_mut()) {
+                    let ctx = wirehunt_fields::FrameCtx {
+                        frame: &frame,
+                        pkt: &pkt,
+                        flows: t.track(&pkt, frame.ts_ns),
+                        first_ts_ns: *first_ts.get_or_insert(frame.ts_ns),
+                    };
+                    if !f.matches(&ctx) {
+                        continue;
+                    }
+                }
                 hunter.observe(frame.number, frame.ts_ns, frame.orig_len, &pkt);
             }
             Ok(None) => break,
@@ -62,6 +78,13 @@ pub fn hunt_file(
 
 pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
     let cfg = config(args)?;
+    let filter = match &args.display_filter {
+        Some(text) => Some(
+            wirehunt_filter::Filter::new(text)
+                .map_err(|e| anyhow::anyhow!("invalid display filter: {e}"))?,
+        ),
+        None => None,
+    };
     let fail_on = args.fail_on.as_deref().and_then(Severity::parse);
     if args
         .captures
@@ -79,7 +102,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
     let mut damaged = false;
     let mut stdout = std::io::stdout().lock();
     for (i, path) in args.captures.iter().enumerate() {
-        let (report, damage) = hunt_file(path, cfg.clone(), args.no_mmap)?;
+        let (report, damage) = hunt_file(path, cfg.clone(), args.no_mmap, filter.as_ref())?;
         let name = path.display().to_string();
         let out = if args.json {
             render::json_lines(&report, &name, args.resets)

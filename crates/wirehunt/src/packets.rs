@@ -133,6 +133,13 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
     if !unknown.is_empty() {
         bail!("unknown field(s): {}", unknown.join(", "));
     }
+    let filter = match &args.display_filter {
+        Some(text) => Some(
+            wirehunt_filter::Filter::new(text)
+                .map_err(|e| anyhow::anyhow!("invalid display filter: {e}"))?,
+        ),
+        None => None,
+    };
     let fields_mode = args.format.as_deref() == Some("fields");
     if fields_mode && fields.is_empty() {
         bail!("-T fields needs at least one -e FIELD");
@@ -198,6 +205,17 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
             flows,
             first_ts_ns,
         };
+        if let Some(f) = &filter
+            && !f.matches(&ctx)
+        {
+            // The packet list still sees the frame (an echo reply names
+            // its request even when the request is filtered out).
+            if let Mode::List(w) = &mut mode {
+                scratch.clear();
+                w.write(&ctx, frame.precision.digits().min(9), &mut scratch);
+            }
+            continue;
+        }
         match &mut mode {
             Mode::List(w) => w.write(&ctx, frame.precision.digits().min(9), &mut out.buf),
             Mode::Fields(fields, fmt) => {
