@@ -38,7 +38,11 @@ for f in mixed flood; do
   measure "wirehunt hunt (mmap)" "$wh" hunt "$tmp/$f.pcap"
   measure "wirehunt hunt (streaming, --no-mmap)" "$wh" hunt --no-mmap "$tmp/$f.pcap"
 done
+echo "== display filter on mixed.pcap (-Y 'tcp.flags.reset == 1' -T fields -e frame.number)"
+measure "wirehunt, no filter" "$wh" packets --no-mmap "$tmp/mixed.pcap" -T fields -e frame.number
+measure "wirehunt, -Y reset" "$wh" packets --no-mmap "$tmp/mixed.pcap" -Y 'tcp.flags.reset == 1' -T fields -e frame.number
 if command -v tshark >/dev/null; then
+  measure "tshark -Y reset" tshark -n -r "$tmp/mixed.pcap" -Y 'tcp.flags.reset == 1' -T fields -e frame.number
   echo "== tshark 4.0 (same command; the flood at 1 M packets, as 14 M exceed memory)"
   measure "tshark mixed" tshark -n -r "$tmp/mixed.pcap" "${fields[@]}"
   measure "tshark flood 1M" tshark -n -r "$tmp/flood1m.pcap" "${fields[@]}"

@@ -34,6 +34,9 @@ pub struct HuntArgs {
     /// -Y 'ip.addr == 10.0.0.0/8'.
     #[arg(short = 'Y', value_name = "FILTER")]
     pub display_filter: Option<String>,
+    /// Capture filter in tcpdump's syntax (libpcap), applied first.
+    #[arg(short = 'f', value_name = "BPF")]
+    pub capture_filter: Option<String>,
     /// Exit with status 1 when a finding reaches this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = ["low", "medium", "high", "critical"])]
     pub fail_on: Option<String>,
@@ -66,6 +69,10 @@ pub struct PacketsArgs {
     /// e.g. -Y 'tcp.flags.reset == 1'.
     #[arg(short = 'Y', value_name = "FILTER")]
     pub display_filter: Option<String>,
+    /// Capture filter in tcpdump's syntax (libpcap), applied before anything
+    /// else, e.g. -f 'tcp[tcpflags] & (tcp-rst) != 0'.
+    #[arg(short = 'f', value_name = "BPF")]
+    pub capture_filter: Option<String>,
     /// A field to print (repeatable), e.g. -e ip.src -e tcp.stream.
     #[arg(short = 'e', value_name = "FIELD")]
     pub fields: Vec<String>,

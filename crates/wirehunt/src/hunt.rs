@@ -34,6 +34,7 @@ pub fn hunt_file(
     cfg: Config,
     no_mmap: bool,
     filter: Option<&wirehunt_filter::Filter>,
+    mut bpf: Option<&mut crate::bpf::CaptureFilter>,
 ) -> anyhow::Result<(Report, Option<(u64, CaptureError)>)> {
     let mut reader = CaptureReader::open(path, OpenOptions { no_mmap })
         .with_context(|| format!("{}", path.display()))?;
@@ -48,6 +49,11 @@ pub fn hunt_file(
         match reader.next_frame() {
             Ok(Some(frame)) => {
                 n += 1;
+                if let Some(b) = bpf.as_deref_mut()
+                    && !b.matches(frame.link_type, frame.data)
+                {
+                    continue;
+                }
                 let pkt = wirehunt_dissect::dissect_frame(
                     frame.data,
                     frame.orig_len as usize,
@@ -78,6 +84,10 @@ pub fn hunt_file(
 
 pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
     let cfg = config(args)?;
+    let mut bpf = match &args.capture_filter {
+        Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
+        None => None,
+    };
     let filter = match &args.display_filter {
         Some(text) => Some(
             wirehunt_filter::Filter::new(text)
@@ -102,7 +112,13 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
     let mut damaged = false;
     let mut stdout = std::io::stdout().lock();
     for (i, path) in args.captures.iter().enumerate() {
-        let (report, damage) = hunt_file(path, cfg.clone(), args.no_mmap, filter.as_ref())?;
+        let (report, damage) = hunt_file(
+            path,
+            cfg.clone(),
+            args.no_mmap,
+            filter.as_ref(),
+            bpf.as_mut(),
+        )?;
         let name = path.display().to_string();
         let out = if args.json {
             render::json_lines(&report, &name, args.resets)

@@ -2,6 +2,7 @@
 //! them, and wires the library crates together (capture → dissect → flow →
 //! fields); the work lives in the libraries.
 
+mod bpf;
 mod cli;
 mod hunt;
 mod packets;

@@ -140,6 +140,10 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
+    let mut bpf = match &args.capture_filter {
+        Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
+        None => None,
+    };
     let fields_mode = args.format.as_deref() == Some("fields");
     if fields_mode && fields.is_empty() {
         bail!("-T fields needs at least one -e FIELD");
@@ -195,10 +199,15 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
             }
         };
         n += 1;
+        let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
+        if let Some(b) = bpf.as_mut()
+            && !b.matches(frame.link_type, frame.data)
+        {
+            continue;
+        }
         let pkt =
             wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
         let flows = table.track(&pkt, frame.ts_ns);
-        let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
         let ctx = FrameCtx {
             frame: &frame,
             pkt: &pkt,
