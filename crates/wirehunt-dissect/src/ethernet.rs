@@ -7,6 +7,8 @@ use crate::bytes::{array, be16, be32};
 pub mod ethertype {
     pub const IPV4: u16 = 0x0800;
     pub const ARP: u16 = 0x0806;
+    /// Reverse ARP: the ARP format with opcodes 3 and 4.
+    pub const RARP: u16 = 0x8035;
     pub const VLAN: u16 = 0x8100;
     pub const QINQ: u16 = 0x88a8;
     pub const VLAN_9100: u16 = 0x9100;

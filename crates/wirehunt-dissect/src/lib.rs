@@ -414,7 +414,7 @@ fn ethertype_at(p: &mut Packet<'_>, et: u16, at: usize, end: usize) {
     match et {
         ethertype::IPV4 => ipv4_at(p, at, end, false),
         ethertype::IPV6 => ipv6_at(p, at, end, false),
-        ethertype::ARP => {
+        ethertype::ARP | ethertype::RARP => {
             if p.data
                 .get(at..end)
                 .and_then(ArpPacket::new_checked)

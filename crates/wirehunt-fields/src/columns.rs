@@ -183,7 +183,11 @@ fn summarize(
         }
         Proto::Arp => {
             arp_info(pkt, info);
-            "ARP"
+            // Wireshark names the reverse opcodes after RARP.
+            match pkt.arp().map(|a| a.opcode()) {
+                Some(3 | 4) => "RARP",
+                _ => "ARP",
+            }
         }
         Proto::Dns => {
             if let Some(d) = pkt.dns() {
@@ -505,6 +509,16 @@ fn arp_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
         2 => {
             let _ = write!(info, "{spa} is at ");
             write_mac(a.sender_mac(), info);
+        }
+        3 => {
+            info.extend_from_slice(b"Who is ");
+            write_mac(a.target_mac(), info);
+            info.extend_from_slice(b"? Tell ");
+            write_mac(a.sender_mac(), info);
+        }
+        4 => {
+            write_mac(a.target_mac(), info);
+            let _ = write!(info, " is at {tpa}");
         }
         op => {
             let _ = write!(info, "Unknown ARP opcode 0x{op:04x}");

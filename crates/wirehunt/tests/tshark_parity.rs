@@ -106,6 +106,27 @@ const CHUNK: usize = 1000;
 /// a field name, reason).
 const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
     (
+        "public/pcapng_per_packet_encap_pcapplusplus.pcapng",
+        "frame.time_epoch",
+        "interface 1 of this file stamps packets in the year 586524; wirehunt keeps time as signed 64-bit \
+         nanoseconds (1678 to 2262) and saturates there, where tshark wraps an unsigned 64-bit count into \
+         another nonsense date",
+    ),
+    (
+        "public/pcapng_per_packet_encap_pcapplusplus.pcapng",
+        "frame.time_relative",
+        "interface 1 of this file stamps packets in the year 586524; wirehunt keeps time as signed 64-bit \
+         nanoseconds (1678 to 2262) and saturates there, where tshark wraps an unsigned 64-bit count into \
+         another nonsense date",
+    ),
+    (
+        "public/pcapng_per_packet_encap_pcapplusplus.pcapng",
+        "list",
+        "interface 1 of this file stamps packets in the year 586524; wirehunt keeps time as signed 64-bit \
+         nanoseconds (1678 to 2262) and saturates there, where tshark wraps an unsigned 64-bit count into \
+         another nonsense date",
+    ),
+    (
         "public/malformed_record_len_fuzz_suricata.pcap",
         "frames",
         "tshark's libpcap reader guesses another record layout for this fuzzed file and reads a second, \
