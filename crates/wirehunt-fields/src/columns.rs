@@ -24,7 +24,7 @@ pub struct LineWriter {
     dst: Vec<u8>,
     info: Vec<u8>,
     num: Vec<u8>,
-    echo_requests: HashMap<EchoKey, u64>,
+    echo_requests: HashMap<EchoKey, (u64, u64)>,
 }
 
 /// (requester, responder, id, seq) of an ICMP or ICMPv6 echo.
@@ -104,13 +104,25 @@ impl LineWriter {
             }
             self.echo_requests
                 .entry((src, dst, m.ident(), m.seq()))
-                .or_insert(ctx.frame.number);
+                .or_insert((ctx.frame.number, data_hash(m.body())));
         } else if m.msg_type() == reply
-            && let Some(n) = self.echo_requests.remove(&(dst, src, m.ident(), m.seq()))
+            && let Some(&(n, data)) = self.echo_requests.get(&(dst, src, m.ident(), m.seq()))
+            // A reply echoes the request's data; one that does not (an ICMP
+            // tunnel) answers no request, as Wireshark sees it.
+            && data == data_hash(m.body())
         {
+            self.echo_requests.remove(&(dst, src, m.ident(), m.seq()));
             let _ = write!(self.info, " (request in {n})");
         }
     }
+}
+
+/// A fingerprint of an echo message's data.
+fn data_hash(data: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x1c4d).build_hasher();
+    h.write(data);
+    h.finish()
 }
 
 fn pad_left(out: &mut Vec<u8>, s: &[u8], width: usize) {
@@ -154,6 +166,17 @@ fn summarize(
     }
     // The innermost unquoted layer decides the protocol column.
     let Some(top) = pkt.layers().iter().rev().find(|l| !l.quoted) else {
+        // Raw IP too short to say which IP it is: Wireshark's raw dissector
+        // shows the bytes as data.
+        if matches!(pkt.link_type.0, 12 | 14 | 101 | 228 | 229) {
+            src.extend_from_slice(b"N/A");
+            dst.extend_from_slice(b"N/A");
+            info.extend_from_slice(b"Raw packet data");
+            if ctx.frame.data.len() < ctx.frame.orig_len as usize {
+                info.extend_from_slice(b"[Packet size limited during capture]");
+            }
+            return "N/A";
+        }
         return UNKNOWN_PROTO;
     };
     match top.proto {
@@ -237,7 +260,7 @@ const FLAG_NAMES: [(u16, &str); 9] = [
     (flags::URG, "URG"),
     (flags::ECE, "ECE"),
     (flags::CWR, "CWR"),
-    (flags::AE, "NS"),
+    (flags::AE, "AE"),
 ];
 
 fn tcp_info(ctx: &FrameCtx<'_, '_>, info: &mut Vec<u8>) {
@@ -308,6 +331,10 @@ fn tcp_info(ctx: &FrameCtx<'_, '_>, info: &mut Vec<u8>) {
             }
             _ => {}
         }
+    }
+    // The snapshot length cut the options short.
+    if ctx.pkt.bytes(l).len() < t.header_len() {
+        info.extend_from_slice(b"[Packet size limited during capture]");
     }
 }
 
@@ -571,9 +598,7 @@ pub fn dns_info(d: &DnsMessage<'_>, info: &mut Vec<u8>) {
         info.push(b' ');
         q.name.write_to(info);
     }
-    if !d.is_response() {
-        return;
-    }
+    // Queries list their records too (an EDNS query ends in "OPT").
     for (_, r) in d.records() {
         info.push(b' ');
         write_type(r.rtype, info);
