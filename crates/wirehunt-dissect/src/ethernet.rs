@@ -18,6 +18,12 @@ pub mod ethertype {
     pub const TEB: u16 = 0x6558;
 }
 
+/// Whether an Ethernet type field is an IEEE 802.3 length (1 to 1500; 0 is
+/// Wireshark's "unknown" type, not a length).
+pub fn is_8023_length(t: u16) -> bool {
+    (1..=1500).contains(&t)
+}
+
 /// A MAC address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct MacAddr(pub [u8; 6]);

@@ -635,14 +635,16 @@ fn udp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
     } else {
         end
     };
-    if !p.push(Proto::Udp, at, uend, declared_end, quoted) || quoted {
+    if !p.push(Proto::Udp, at, uend, declared_end, quoted) {
         return;
     }
     let (sport, dport) = (u.src_port(), u.dst_port());
     let pl = at + UdpDatagram::HEADER_LEN;
     let is = |port: u16| sport == port || dport == port;
     if (is(53) || is(5353) || is(5355)) && uend - pl >= DnsMessage::HEADER_LEN {
-        p.push(Proto::Dns, pl, uend, uend, false);
+        // Also inside an ICMP error: Wireshark decodes the quoted query.
+        p.push(Proto::Dns, pl, uend, uend, quoted);
+    } else if quoted {
     } else if is(1900) && http::looks_like_request(&p.data[pl..uend]) {
         p.push(Proto::Http, pl, uend, uend, false);
     } else if is(4789) && uend - pl >= 8 {

@@ -179,6 +179,13 @@ fn summarize(
         }
         return UNKNOWN_PROTO;
     };
+    if top.proto == Proto::Ethernet
+        && pkt
+            .ethernet()
+            .is_some_and(|e| wirehunt_dissect::ethernet::is_8023_length(e.ethertype()))
+    {
+        return "LLC";
+    }
     match top.proto {
         Proto::Tcp => {
             tcp_info(ctx, info);
@@ -364,7 +371,19 @@ fn icmp_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
     let Some(m) = pkt.icmp() else {
         return;
     };
-    let ttl = pkt.ipv4().map_or(0, |ip| ip.ttl());
+    // The TTL of the IP header carrying the ICMP message (the inner one in
+    // a tunnel).
+    let layers = pkt.layers();
+    let at = layers
+        .iter()
+        .position(|l| l.proto == Proto::Icmp && !l.quoted)
+        .unwrap_or(0);
+    let ttl = layers[..at]
+        .iter()
+        .rev()
+        .find(|l| l.proto == Proto::Ipv4)
+        .and_then(|l| wirehunt_dissect::Ipv4Packet::new_checked(pkt.bytes(l)))
+        .map_or(0, |ip| ip.ttl());
     match m.msg_type() {
         0 | 8 if m.len() >= 8 => {
             let kind = if m.msg_type() == 8 {

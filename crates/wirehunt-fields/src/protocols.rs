@@ -19,6 +19,14 @@ pub fn write_protocols(pkt: &Packet<'_>, out: &mut Vec<u8>) {
     }
     for (i, l) in layers.iter().enumerate() {
         match l.proto {
+            Proto::Ethernet
+                if wirehunt_dissect::EthernetFrame::new_checked(pkt.bytes(l))
+                    .is_some_and(|e| wirehunt_dissect::ethernet::is_8023_length(e.ethertype())) =>
+            {
+                // 802.3: a length, then an LLC header.
+                push(out, "eth");
+                push(out, "llc");
+            }
             Proto::Ethernet | Proto::Vlan | Proto::Sll | Proto::Sll2 => {
                 push(out, l.proto.filter_name());
                 if layers.get(i + 1).is_some_and(|n| n.proto != Proto::Mpls)

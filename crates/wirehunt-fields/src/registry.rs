@@ -205,9 +205,15 @@ static FIELDS: &[Field] = &[
             s.value(Value::Mac(e.src()));
         }
     )),
-    layer_field!("eth.type", "Type", Uint, Ethernet, EthernetFrame, |e| {
-        Value::Hex(e.ethertype() as u64, 4)
-    }),
+    // Values 1 to 1500 are an 802.3 length, not a type (the frame is LLC).
+    field!("eth.type", "Type", Uint, |c, s| each(
+        c,
+        Proto::Ethernet,
+        EthernetFrame::new_checked,
+        |e| if !wirehunt_dissect::ethernet::is_8023_length(e.ethertype()) {
+            s.value(Value::Hex(e.ethertype() as u64, 4))
+        }
+    )),
     layer_field!("vlan.id", "ID", Uint, Vlan, VlanTag, |v| Value::Uint(
         v.id() as u64
     )),
