@@ -652,12 +652,26 @@ fn udp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
             ethernet_at(p, pl + 8, uend);
         }
     } else if is(3544)
-        && p.data.get(pl).is_some_and(|b| b >> 4 == 6)
-        && uend - pl >= 40
+        && let Some(v6) = teredo_ipv6(&p.data[..uend], pl)
         && p.push(Proto::Teredo, pl, uend, uend, false)
     {
-        ipv6_at(p, pl, uend, false);
+        ipv6_at(p, v6, uend, false);
     }
+}
+
+/// Where the IPv6 packet of a Teredo datagram starts: after an optional
+/// authentication indicator (RFC 4380 5.1.1: 00 01, lengths, nonce,
+/// confirmation) and an optional origin indication (00 00, port, address).
+fn teredo_ipv6(b: &[u8], mut at: usize) -> Option<usize> {
+    if b.get(at..at + 2) == Some(&[0, 1]) {
+        let id = usize::from(*b.get(at + 2)?);
+        let au = usize::from(*b.get(at + 3)?);
+        at += 4 + id + au + 9;
+    }
+    if b.get(at..at + 2) == Some(&[0, 0]) {
+        at += 8;
+    }
+    (b.get(at).is_some_and(|v| v >> 4 == 6) && b.len() >= at + 40).then_some(at)
 }
 
 fn icmp_at(
@@ -705,5 +719,30 @@ fn gre_at(p: &mut Packet<'_>, at: usize, end: usize) {
     }
     if p.push(Proto::Gre, at, end, end, false) {
         ethertype_at(p, proto, at + hl, end);
+    }
+}
+
+#[cfg(test)]
+mod teredo_tests {
+    use super::teredo_ipv6;
+
+    #[test]
+    fn indicators_before_the_ipv6_header() {
+        let mut v6 = vec![0x60];
+        v6.resize(40, 0);
+        // Bare IPv6.
+        assert_eq!(teredo_ipv6(&v6, 0), Some(0));
+        // Authentication indicator (no id, no value: 13 bytes), then IPv6.
+        let mut auth = vec![0, 1, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0];
+        auth.extend_from_slice(&v6);
+        assert_eq!(teredo_ipv6(&auth, 0), Some(13));
+        // Authentication, then origin indication (8 bytes), then IPv6.
+        let mut both = auth[..13].to_vec();
+        both.extend_from_slice(&[0, 0, 0x12, 0x34, 10, 0, 0, 1]);
+        both.extend_from_slice(&v6);
+        assert_eq!(teredo_ipv6(&both, 0), Some(21));
+        // Too short, or not IPv6.
+        assert_eq!(teredo_ipv6(&both[..30], 0), None);
+        assert_eq!(teredo_ipv6(&[0x45; 60], 0), None);
     }
 }
