@@ -118,6 +118,19 @@ macro_rules! layer_field {
     };
 }
 
+/// Source and destination port of every TCP layer, quoted ones included.
+fn tcp_ports(c: &FrameCtx<'_, '_>, mut f: impl FnMut(u16, u16)) {
+    for l in c.pkt.all(Proto::Tcp) {
+        let b = c.pkt.bytes(l);
+        if b.len() >= 4 {
+            f(
+                u16::from_be_bytes([b[0], b[1]]),
+                u16::from_be_bytes([b[2], b[3]]),
+            );
+        }
+    }
+}
+
 fn tcp_flag(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, bit: u16) {
     each(c, Proto::Tcp, TcpSegment::new_checked, |t| {
         s.value(Value::Bool(t.has(bit)))
@@ -402,26 +415,22 @@ static FIELDS: &[Field] = &[
         Ipv6Fragment,
         |f| Value::Hex(f.ident() as u64, 8)
     ),
-    layer_field!("tcp.srcport", "Source Port", Uint, Tcp, TcpSegment, |t| {
-        Value::Uint(t.src_port() as u64)
-    }),
-    layer_field!(
-        "tcp.dstport",
-        "Destination Port",
-        Uint,
-        Tcp,
-        TcpSegment,
-        |t| Value::Uint(t.dst_port() as u64)
-    ),
-    field!("tcp.port", "Source or Destination Port", Uint, |c, s| each(
+    // Ports come from the first four bytes: an ICMP error often quotes
+    // only eight bytes of the segment, and Wireshark still shows them.
+    field!("tcp.srcport", "Source Port", Uint, |c, s| tcp_ports(
         c,
-        Proto::Tcp,
-        TcpSegment::new_checked,
-        |t| {
-            s.value(Value::Uint(t.src_port() as u64));
-            s.value(Value::Uint(t.dst_port() as u64));
-        }
+        |a, _| s.value(Value::Uint(a as u64))
     )),
+    field!("tcp.dstport", "Destination Port", Uint, |c, s| tcp_ports(
+        c,
+        |_, b| s.value(Value::Uint(b as u64))
+    )),
+    field!("tcp.port", "Source or Destination Port", Uint, |c, s| {
+        tcp_ports(c, |a, b| {
+            s.value(Value::Uint(a as u64));
+            s.value(Value::Uint(b as u64));
+        })
+    }),
     field!("tcp.stream", "Stream index", Uint, |c, s| streams(
         c,
         s,
@@ -435,14 +444,14 @@ static FIELDS: &[Field] = &[
     field!("tcp.seq", "Sequence Number", Uint, |c, s| seq_or_ack(
         c, s, 4
     )),
-    layer_field!(
-        "tcp.seq_raw",
-        "Sequence Number (raw)",
-        Uint,
-        Tcp,
-        TcpSegment,
-        |t| Value::Uint(t.seq() as u64)
-    ),
+    // Not for segments quoted in ICMP errors, as in Wireshark.
+    field!("tcp.seq_raw", "Sequence Number (raw)", Uint, |c, s| {
+        for l in c.pkt.all(Proto::Tcp).filter(|l| !l.quoted) {
+            if let Some(t) = TcpSegment::new_checked(c.pkt.bytes(l)) {
+                s.value(Value::Uint(t.seq() as u64));
+            }
+        }
+    }),
     field!("tcp.ack", "Acknowledgment Number", Uint, |c, s| seq_or_ack(
         c, s, 8
     )),
@@ -543,15 +552,19 @@ static FIELDS: &[Field] = &[
         TcpSegment,
         |t| Value::Uint(t.urgent() as u64)
     ),
-    field!("tcp.options.mss_val", "MSS Value", Uint, |c, s| {
-        if let Some(t) = c.pkt.tcp() {
+    // Quoted segments too, when the quote holds the options.
+    field!("tcp.options.mss_val", "MSS Value", Uint, |c, s| each(
+        c,
+        Proto::Tcp,
+        TcpSegment::new_checked,
+        |t| {
             for o in t.options() {
                 if let TcpOption::Mss(v) = o {
                     s.value(Value::Uint(v as u64))
                 }
             }
         }
-    }),
+    )),
     field!("tcp.options.wscale.shift", "Shift count", Uint, |c, s| {
         if let Some(t) = c.pkt.tcp() {
             for o in t.options() {

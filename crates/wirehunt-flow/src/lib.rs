@@ -349,6 +349,14 @@ impl ConversationTable {
                 break;
             }
             let l = &pkt.layers()[t.layer];
+            // A quoted segment without its full header gets no conversation
+            // in Wireshark (no tcp.stream).
+            if t.quoted
+                && t.proto == Proto::Tcp
+                && pkt.bytes(l).len() < wirehunt_dissect::TcpSegment::MIN_LEN
+            {
+                continue;
+            }
             let tcp = match t.proto {
                 Proto::Tcp if !t.quoted => wirehunt_dissect::TcpSegment::new_checked(pkt.bytes(l)),
                 _ => None,
