@@ -7,7 +7,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let _ = wirehunt_filter::Filter::new(text);
+    if let Err(e) = wirehunt_filter::Filter::new(text) {
+        let _ = e.to_string();
+    }
     if let Ok(tree) = wirehunt_filter::parse(text) {
         let printed = tree.to_string();
         let again = wirehunt_filter::parse(&printed).expect("a printed tree parses");

@@ -33,7 +33,10 @@ impl fmt::Display for FilterError {
             write!(f, "; did you mean \"{s}\"?")?;
         }
         if !self.filter.is_empty() {
-            let pos = self.pos.min(self.filter.len());
+            let mut pos = self.pos.min(self.filter.len());
+            while !self.filter.is_char_boundary(pos) {
+                pos -= 1;
+            }
             let col = self.filter[..pos].chars().count();
             let width = self.filter[pos..].chars().count().clamp(1, self.len);
             write!(

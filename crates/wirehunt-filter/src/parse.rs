@@ -184,7 +184,12 @@ fn parse_slice(text: &str, pos: usize) -> Result<Vec<Range>, FilterError> {
                 Some(b.trim().parse::<u64>().map_err(|_| bad())?)
             };
             Range::Len { start, len }
-        } else if let Some(k) = part[1..].find('-').map(|k| k + 1) {
+        } else if let Some(k) = part
+            .char_indices()
+            .skip(1)
+            .find(|(_, c)| *c == '-')
+            .map(|(k, _)| k)
+        {
             Range::Span {
                 start: num(&part[..k])?,
                 end: num(&part[k + 1..])?,

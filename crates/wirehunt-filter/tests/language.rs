@@ -187,3 +187,26 @@ proptest! {
         }
     }
 }
+
+/// Inputs the fuzzer (fuzz/, target `filter`) found crashing, kept in
+/// tests/fuzz/ once fixed.
+#[test]
+fn fuzz_regressions() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let bytes = std::fs::read(e.path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = Filter::new(&text);
+        if let Ok(tree) = parse(&text) {
+            assert_eq!(
+                parse(&tree.to_string()).unwrap().without_positions(),
+                tree.without_positions()
+            );
+        }
+        n += 1;
+    }
+    assert!(n >= 1);
+    // A slice holding a multi-byte character (the first crash).
+    assert!(Filter::new("ip[\u{34e}-] == 1").is_err());
+}
