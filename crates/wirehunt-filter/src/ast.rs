@@ -244,7 +244,7 @@ impl fmt::Display for Expr {
                     }
                     match item {
                         SetItem::One(o) => write!(f, "{o}")?,
-                        SetItem::Range(a, b) => write!(f, "{a}..{b}")?,
+                        SetItem::Range(a, b) => write!(f, "{a} .. {b}")?,
                     }
                 }
                 f.write_str("}")
