@@ -46,6 +46,11 @@ pub struct Mitre {
     pub name: &'static str,
 }
 
+/// MITRE ATT&CK techniques from (id, name) pairs.
+pub fn mitre(list: &[(&'static str, &'static str)]) -> Vec<Mitre> {
+    list.iter().map(|&(id, name)| Mitre { id, name }).collect()
+}
+
 /// A port found open: answered with SYN-ACK, or a service reply for UDP.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct OpenPort {
@@ -176,6 +181,7 @@ pub const CLASSES: &[(&str, &str)] = &[
     ("telnet_bruteforce", "Telnet password guessing"),
     ("rdp_bruteforce", "RDP password guessing"),
     ("arp_spoofing", "ARP cache poisoning"),
+    ("icmp_tunnel", "data tunnelled in ICMP echo payloads"),
     (
         "rst_injection",
         "forged TCP resets tearing down a connection",

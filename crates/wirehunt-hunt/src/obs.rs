@@ -62,10 +62,15 @@ pub struct Quoted {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct Icmp {
+pub struct Icmp<'a> {
     pub v6: bool,
     pub typ: u8,
     pub code: u8,
+    /// Identifier and sequence number (echo messages).
+    pub ident: u16,
+    pub seq: u16,
+    /// What follows the 8-byte header.
+    pub data: &'a [u8],
     pub quoted: Option<Quoted>,
 }
 
@@ -82,7 +87,7 @@ pub enum L4<'a> {
     None,
     Tcp(Tcp<'a>),
     Udp(Udp),
-    Icmp(Icmp),
+    Icmp(Icmp<'a>),
 }
 
 /// One frame as the detectors see it.
@@ -155,6 +160,9 @@ impl<'a> Obs<'a> {
                             v6: l.proto == Proto::Icmpv6,
                             typ: m.msg_type(),
                             code: m.code(),
+                            ident: m.ident(),
+                            seq: m.seq(),
+                            data: m.body(),
                             quoted: None,
                         });
                     }

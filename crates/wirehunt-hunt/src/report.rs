@@ -9,7 +9,7 @@ use wirehunt_dissect::tcp::flags::ACK;
 
 use crate::config::Thresholds;
 use crate::model::{
-    Evidence, Finding, Mitre, Note, Report, ResetEvent, Severity, Summary, Verdict, iso_time,
+    Evidence, Finding, Mitre, Note, Report, ResetEvent, Severity, Summary, Verdict, iso_time, mitre,
 };
 use crate::state::{BaseVerdict, Kind, ResetRec, State, login_service};
 
@@ -96,6 +96,7 @@ pub fn build(mut st: State) -> Report {
     brute_findings(&st, &th, &mut findings);
     service_findings(&st, &th, &mut findings);
     arp_findings(&st, &mut findings);
+    tunnel_findings(&st, &mut findings);
     let resets = judge(&st.resets);
     reset_findings(&st.resets, &resets, &mut findings);
     findings.sort_by(|a, b| {
@@ -170,16 +171,16 @@ fn flood_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
         g.counters.insert("distinct_sources", sources as f64);
         g.counters.insert("rate_per_s", rate);
         g.rate = rate;
-        g.mitre = vec![
-            Mitre {
-                id: "T1499.001",
-                name: "Endpoint Denial of Service: OS Exhaustion Flood",
-            },
-            Mitre {
-                id: "T1498.001",
-                name: "Network Denial of Service: Direct Network Flood",
-            },
-        ];
+        g.mitre = mitre(&[
+            (
+                "T1499.001",
+                "Endpoint Denial of Service: OS Exhaustion Flood",
+            ),
+            (
+                "T1498.001",
+                "Network Denial of Service: Direct Network Flood",
+            ),
+        ]);
         if reflected {
             g.technique = Some("TCP SYN-ACK reflection (backscatter)".into());
             g.title = format!(
@@ -355,10 +356,7 @@ fn brute_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
                 "{ipf}.src == {client} && {ipf}.dst == {server} && tcp.dstport == {port} && tcp.flags.syn == 1 && tcp.flags.ack == 0"
             ),
         };
-        g.mitre = vec![Mitre {
-            id: "T1110.001",
-            name: "Brute Force: Password Guessing",
-        }];
+        g.mitre = mitre(&[("T1110.001", "Brute Force: Password Guessing")]);
         g.explanation = format!(
             "{client} opened {} {service} sessions to {server}:{port}; {failed} of them were short (about {avg} bytes each): one password tried and rejected per session{}.{}",
             b.sessions,
@@ -454,22 +452,90 @@ fn service_findings(st: &State, th: &Thresholds, out: &mut Vec<Finding>) {
                 "{ipf}.src == {client} && {ipf}.dst == {server} && tcp.dstport == {port} && http.request"
             ),
         };
-        g.mitre = vec![
-            Mitre {
-                id: "T1046",
-                name: "Network Service Discovery",
-            },
-            Mitre {
-                id: "T1595.002",
-                name: "Active Scanning: Vulnerability Scanning",
-            },
-        ];
+        g.mitre = mitre(&[
+            ("T1046", "Network Service Discovery"),
+            ("T1595.002", "Active Scanning: Vulnerability Scanning"),
+        ]);
         g.explanation = format!(
             "{client} sent {} HTTP requests to {server}:{port} that identify a scanner ({}): this is probing of one service (version detection and scripts, as nmap -A / -sV does), not a wide port scan.",
             s.requests,
             s.sample.join("; ")
         );
         g.advice = "Check the service's version and configuration for what the probes looked for, keep it patched, and block the source if the scan was not yours.".into();
+        out.push(g);
+    }
+}
+
+// ---- ICMP tunnels -------------------------------------------------------------
+
+/// Echo replies that do not echo: ping sends the request's data back; a
+/// tunnel answers with data of its own.
+fn tunnel_findings(st: &State, out: &mut Vec<Finding>) {
+    let mut keys: Vec<_> = st.tunnels.keys().copied().collect();
+    keys.sort_unstable();
+    for key in keys {
+        let t = &st.tunnels[&key];
+        let answered = t.echoed + t.differing;
+        if t.differing < 5 || t.differing * 2 < answered {
+            continue;
+        }
+        let (client, server) = key;
+        let mut g = base_finding(
+            "icmp_tunnel",
+            Severity::High,
+            t.first_ts,
+            t.last_ts,
+            t.packets,
+        );
+        g.attackers = vec![client.to_string(), server.to_string()];
+        g.targets = vec![server.to_string()];
+        g.technique = Some("data carried in ICMP echo request and reply payloads".into());
+        g.title = format!(
+            "ICMP tunnel between {client} and {server}: {} echo packets, {} bytes of payload",
+            t.packets, t.bytes
+        );
+        g.confidence = if t.differing * 10 >= answered * 9 {
+            0.9
+        } else {
+            0.75
+        };
+        g.confidence_reason = format!(
+            "{} of {answered} echo replies carry data other than their request's (ping echoes it back); {} payload sizes",
+            t.differing,
+            t.sizes.len()
+        );
+        g.counters.insert("echo_packets", t.packets as f64);
+        g.counters.insert("payload_bytes", t.bytes as f64);
+        g.counters.insert("replies_echoing", t.echoed as f64);
+        g.counters.insert("replies_differing", t.differing as f64);
+        g.counters.insert("payload_sizes", t.sizes.len() as f64);
+        g.thresholds.insert("min_differing_replies", 5.0);
+        g.thresholds.insert("min_differing_share", 0.5);
+        let ipf = ip_field(client);
+        let icmp = if client.is_ipv4() {
+            "icmp.type in {0, 8}"
+        } else {
+            "icmpv6.type in {128, 129}"
+        };
+        g.evidence = Evidence {
+            frames: t.evidence.clone(),
+            total: t.packets,
+            filter: format!("{ipf}.addr == {client} && {ipf}.addr == {server} && {icmp}"),
+        };
+        g.mitre = mitre(&[
+            ("T1095", "Non-Application Layer Protocol"),
+            ("T1572", "Protocol Tunneling"),
+            ("T1048", "Exfiltration Over Alternative Protocol"),
+        ]);
+        g.explanation = format!(
+            "{client} and {server} exchanged {} ICMP echo packets. A ping reply returns the request's data unchanged, but {} of {answered} replies here carry different data, in {} different sizes: the payloads are a channel (icmptunnel, ptunnel, hans), used to slip traffic past firewalls that let ping through.",
+            t.packets,
+            t.differing,
+            t.sizes.len()
+        );
+        g.advice = format!(
+            "Find the process behind the echo traffic on {client}, limit ICMP echo to what monitoring needs (size and rate), and inspect or block echo payloads at the perimeter; treat {server} as a tunnel endpoint."
+        );
         out.push(g);
     }
 }
@@ -569,16 +635,10 @@ fn arp_findings(st: &State, out: &mut Vec<Finding>) {
             total: claims.len() as u64,
             filter: format!("arp.src.hw_mac == {mac}"),
         };
-        g.mitre = vec![
-            Mitre {
-                id: "T1557.002",
-                name: "Adversary-in-the-Middle: ARP Cache Poisoning",
-            },
-            Mitre {
-                id: "T1557",
-                name: "Adversary-in-the-Middle",
-            },
-        ];
+        g.mitre = mitre(&[
+            ("T1557.002", "Adversary-in-the-Middle: ARP Cache Poisoning"),
+            ("T1557", "Adversary-in-the-Middle"),
+        ]);
         let mut why = Vec::new();
         for c in conflicts.iter().take(3) {
             why.push(format!(
@@ -823,16 +883,10 @@ fn reset_findings(recs: &[ResetRec], evs: &[ResetEvent], out: &mut Vec<Finding>)
                 "{ipf}.src == {sip} && tcp.srcport == {sport} && {ipf}.dst == {dip} && tcp.dstport == {dport} && tcp.flags.reset == 1"
             ),
         };
-        g.mitre = vec![
-            Mitre {
-                id: "T1557",
-                name: "Adversary-in-the-Middle",
-            },
-            Mitre {
-                id: "T1499",
-                name: "Endpoint Denial of Service",
-            },
-        ];
+        g.mitre = mitre(&[
+            ("T1557", "Adversary-in-the-Middle"),
+            ("T1499", "Endpoint Denial of Service"),
+        ]);
         let aftermath: Vec<u64> = recs
             .iter()
             .filter(|r| r.after_peer_rst.is_some_and(|f| frames.contains(&f)))

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::config::Thresholds;
-use crate::model::{Evidence, Finding, Mitre, OpenPort, PortsProbed, Severity, port_ranges};
+use crate::model::{Evidence, Finding, Mitre, OpenPort, PortsProbed, Severity, mitre, port_ranges};
 use crate::report::{base_finding, dst_clause, ip_field, per_second};
 use crate::state::{Kind, Map, Outcome, Probe, ProbeKey, fp, new_map};
 
@@ -236,29 +236,17 @@ impl SrcAgg {
 }
 
 fn mitre_scan() -> Vec<Mitre> {
-    vec![
-        Mitre {
-            id: "T1046",
-            name: "Network Service Discovery",
-        },
-        Mitre {
-            id: "T1595.001",
-            name: "Active Scanning: Scanning IP Blocks",
-        },
-    ]
+    mitre(&[
+        ("T1046", "Network Service Discovery"),
+        ("T1595.001", "Active Scanning: Scanning IP Blocks"),
+    ])
 }
 
 fn mitre_sweep() -> Vec<Mitre> {
-    vec![
-        Mitre {
-            id: "T1018",
-            name: "Remote System Discovery",
-        },
-        Mitre {
-            id: "T1595.001",
-            name: "Active Scanning: Scanning IP Blocks",
-        },
-    ]
+    mitre(&[
+        ("T1018", "Remote System Discovery"),
+        ("T1595.001", "Active Scanning: Scanning IP Blocks"),
+    ])
 }
 
 fn topology(a: &KindAgg) -> &'static str {
@@ -814,16 +802,10 @@ fn source_findings(src: IpAddr, agg: &SrcAgg, th: &Thresholds, out: &mut Vec<Fin
             mitre_scan()
         };
         if class == "service_probe" {
-            f.mitre = vec![
-                Mitre {
-                    id: "T1082",
-                    name: "System Information Discovery",
-                },
-                Mitre {
-                    id: "T1046",
-                    name: "Network Service Discovery",
-                },
-            ];
+            f.mitre = mitre(&[
+                ("T1082", "System Information Discovery"),
+                ("T1046", "Network Service Discovery"),
+            ]);
         }
         f.explanation = explanation;
         f.advice = advice;

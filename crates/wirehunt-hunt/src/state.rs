@@ -267,6 +267,21 @@ pub struct ServiceAgg {
     pub sample: Vec<String>,
 }
 
+/// ICMP echo traffic between two hosts.
+#[derive(Debug, Clone, Default)]
+pub struct TunnelAgg {
+    pub packets: u64,
+    pub bytes: u64,
+    /// Replies carrying their request's data back.
+    pub echoed: u64,
+    /// Replies carrying other data.
+    pub differing: u64,
+    pub sizes: Vec<u16>,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub evidence: Vec<u64>,
+}
+
 /// An ARP packet that claimed an address bound to another MAC, or an
 /// unsolicited reply.
 #[derive(Debug, Clone)]
@@ -314,6 +329,10 @@ pub struct State {
     pub floods: Map<(IpAddr, u16, bool), FloodAgg>,
     pub brute: Map<(IpAddr, IpAddr, u16), BruteAgg>,
     pub service: Map<(IpAddr, IpAddr, u16), ServiceAgg>,
+    /// ICMP echo traffic per (requester, responder).
+    pub tunnels: Map<(IpAddr, IpAddr), TunnelAgg>,
+    /// Data fingerprint of echo requests waiting for their reply.
+    pub echo_requests: Map<(IpAddr, IpAddr, u16, u16), u64>,
     pub arp_bind: Map<Ipv4Addr, (MacAddr, u64)>,
     pub arp_mac_ips: Map<MacAddr, Vec<Ipv4Addr>>,
     pub arp_claims: Vec<ArpClaim>,
@@ -350,6 +369,8 @@ impl State {
             floods: new_map(),
             brute: new_map(),
             service: new_map(),
+            tunnels: new_map(),
+            echo_requests: new_map(),
             arp_bind: new_map(),
             arp_mac_ips: new_map(),
             arp_claims: Vec::new(),
@@ -546,7 +567,8 @@ impl State {
         }
     }
 
-    fn icmp(&mut self, o: &Obs<'_>, ip: &Ip, i: &Icmp) {
+    fn icmp(&mut self, o: &Obs<'_>, ip: &Ip, i: &Icmp<'_>) {
+        self.echo_data(o, ip, i);
         let (echo_req, echo_rep, ts_req, ts_rep, unreach) = if i.v6 {
             (128, 129, 255, 255, 1)
         } else {
@@ -587,6 +609,53 @@ impl State {
             // nmap's protocol scan also counts TCP/UDP/ICMP as protocols.
             if !i.v6 && i.code == 2 {
                 self.answer(q.src, q.dst, PROTO_IPPROTO, u16::from(q.proto), out, 0);
+            }
+        }
+    }
+
+    /// Echo requests and replies: does each reply carry its request's data
+    /// back, as ping does, or data of its own, as an ICMP tunnel does?
+    fn echo_data(&mut self, o: &Obs<'_>, ip: &Ip, i: &Icmp<'_>) {
+        let (req, rep) = if i.v6 { (128, 129) } else { (8, 0) };
+        if i.typ != req && i.typ != rep {
+            return;
+        }
+        let hash = {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = foldhash::fast::FixedState::with_seed(0xec40).build_hasher();
+            h.write(i.data);
+            h.finish()
+        };
+        let (client, server) = if i.typ == req {
+            (ip.src, ip.dst)
+        } else {
+            (ip.dst, ip.src)
+        };
+        if !self.tunnels.contains_key(&(client, server)) && self.tunnels.len() >= 1 << 12 {
+            return;
+        }
+        let t = self.tunnels.entry((client, server)).or_default();
+        if t.packets == 0 {
+            t.first_ts = o.ts;
+        }
+        t.packets += 1;
+        t.last_ts = o.ts;
+        t.bytes += i.data.len() as u64;
+        if !t.sizes.contains(&(i.data.len() as u16)) && t.sizes.len() < 32 {
+            t.sizes.push(i.data.len() as u16);
+        }
+        push_evidence(&mut t.evidence, o.frame);
+        let key = (client, server, i.ident, i.seq);
+        if i.typ == req {
+            if self.echo_requests.len() >= 1 << 16 {
+                self.echo_requests.clear();
+            }
+            self.echo_requests.insert(key, hash);
+        } else if let Some(h) = self.echo_requests.remove(&key) {
+            if h == hash {
+                t.echoed += 1;
+            } else {
+                t.differing += 1;
             }
         }
     }

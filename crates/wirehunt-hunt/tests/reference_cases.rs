@@ -481,3 +481,46 @@ fn a_scan_split_across_sources_is_distributed() {
     assert_eq!(f.attackers.len(), 8);
     assert_eq!(f.ports_probed.as_ref().map(|p| p.count), Some(32));
 }
+
+/// Echo exchanges: `tunnel` replies carry their own data, ping's echo it.
+fn echoes(n: u16, tunnel: bool) -> Vec<u8> {
+    let mut w = common::ethernet_pcap();
+    let (a, b) = ([10, 0, 0, 1], [203, 0, 113, 9]);
+    let mac = |ip: [u8; 4]| [2, 0, ip[0], ip[1], ip[2], ip[3]];
+    let mut t = 1_700_000_000_000_000u64;
+    for i in 0..n {
+        let req: Vec<u8> = (0..56u8).map(|x| x.wrapping_add(i as u8)).collect();
+        let rep: Vec<u8> = if tunnel {
+            (0..(40 + i % 30) as u8).map(|x| x ^ 0x5a).collect()
+        } else {
+            req.clone()
+        };
+        let mut f = Vec::new();
+        etherparse::PacketBuilder::ethernet2(mac(a), mac(b))
+            .ipv4(a, b, 64)
+            .icmpv4_echo_request(7, i)
+            .write(&mut f, &req)
+            .unwrap();
+        w.frame(t, &f);
+        let mut f = Vec::new();
+        etherparse::PacketBuilder::ethernet2(mac(b), mac(a))
+            .ipv4(b, a, 60)
+            .icmpv4_echo_reply(7, i)
+            .write(&mut f, &rep)
+            .unwrap();
+        w.frame(t + 300, &f);
+        t += 1_000_000;
+    }
+    w.into_bytes()
+}
+
+#[test]
+fn replies_with_their_own_data_are_an_icmp_tunnel() {
+    let r = common::hunt_bytes(echoes(20, true), Config::default());
+    let classes: Vec<&str> = r.findings.iter().map(|f| f.class).collect();
+    assert_eq!(classes, ["icmp_tunnel"]);
+    assert_eq!(r.findings[0].counters["replies_differing"], 20.0);
+    // Plain ping, however long it runs: nothing.
+    let r = common::hunt_bytes(echoes(200, false), Config::default());
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+}
