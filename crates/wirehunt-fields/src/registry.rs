@@ -131,6 +131,22 @@ fn tcp_ports(c: &FrameCtx<'_, '_>, mut f: impl FnMut(u16, u16)) {
     }
 }
 
+/// The HTTP requests of a frame; none on a TCP retransmission, which
+/// Wireshark does not dissect again.
+fn http_requests<'a>(c: &FrameCtx<'a, '_>) -> impl Iterator<Item = http::Request<'a>> + 'a {
+    let retransmitted = c.flows.main().is_some_and(|f| f.retransmission);
+    let pkt = c.pkt;
+    let layers: Vec<_> = if retransmitted {
+        Vec::new()
+    } else {
+        pkt.all(Proto::Http).copied().collect()
+    };
+    let data = pkt.data;
+    layers
+        .into_iter()
+        .filter_map(move |l| http::parse_request(data.get(l.start as usize..l.end as usize)?))
+}
+
 fn tcp_flag(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, bit: u16) {
     each(c, Proto::Tcp, TcpSegment::new_checked, |t| {
         s.value(Value::Bool(t.has(bit)))
@@ -683,29 +699,23 @@ static FIELDS: &[Field] = &[
         }
     ),
     field!("http.request.method", "Request Method", Text, |c, s| {
-        for l in c.pkt.all(Proto::Http) {
-            if let Some(r) = http::parse_request(c.pkt.bytes(l)) {
-                s.value(Value::Text(r.method))
-            }
+        for r in http_requests(c) {
+            s.value(Value::Text(r.method));
         }
     }),
     field!("http.request.uri", "Request URI", Text, |c, s| {
-        for l in c.pkt.all(Proto::Http) {
-            if let Some(r) = http::parse_request(c.pkt.bytes(l)) {
-                s.value(Value::Text(r.uri))
-            }
+        for r in http_requests(c) {
+            s.value(Value::Text(r.uri));
         }
     }),
     field!("http.request.version", "Request Version", Text, |c, s| {
-        for l in c.pkt.all(Proto::Http) {
-            if let Some(r) = http::parse_request(c.pkt.bytes(l)) {
-                s.value(Value::Text(r.version))
-            }
+        for r in http_requests(c) {
+            s.value(Value::Text(r.version));
         }
     }),
     field!("http.host", "Host", Text, |c, s| {
-        for l in c.pkt.all(Proto::Http) {
-            if let Some(h) = http::parse_request(c.pkt.bytes(l)).and_then(|r| r.host) {
+        for r in http_requests(c) {
+            if let Some(h) = r.host {
                 s.value(Value::Text(h))
             }
         }

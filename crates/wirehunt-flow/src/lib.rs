@@ -75,6 +75,10 @@ pub struct FlowInfo {
     /// Base sequence number of the reverse direction (SACK edges are
     /// shown relative to it).
     pub rev_base_seq: u32,
+    /// The segment carries data this direction already sent (nothing
+    /// beyond the highest sequence number seen): Wireshark does not hand a
+    /// retransmission to the application dissectors again.
+    pub retransmission: bool,
 }
 
 /// The conversations of one packet's transport layers, outermost first.
@@ -97,6 +101,7 @@ impl Default for FlowInfo {
             ports_reused: false,
             window: 0,
             rev_base_seq: 0,
+            retransmission: false,
         }
     }
 }
@@ -250,6 +255,9 @@ impl<const N: usize> Shard<N> {
 #[derive(Debug, Clone, Copy)]
 struct Direction {
     base_seq: u32,
+    /// End of the highest sequence number sent so far.
+    max_end: u32,
+    end_set: bool,
     base_set: bool,
     /// Window scale shift: -1 unknown, -2 not used, else the shift.
     win_scale: i8,
@@ -259,6 +267,8 @@ impl Default for Direction {
     fn default() -> Self {
         Direction {
             base_seq: 0,
+            max_end: 0,
+            end_set: false,
             base_set: false,
             win_scale: -1,
         }
@@ -361,7 +371,10 @@ impl ConversationTable {
                 Proto::Tcp if !t.quoted => wirehunt_dissect::TcpSegment::new_checked(pkt.bytes(l)),
                 _ => None,
             };
-            if let Some(info) = self.track_transport(&t, tcp, ts_ns) {
+            let payload_len = tcp.map_or(0, |seg| {
+                l.declared_len().saturating_sub(seg.header_len() as u32)
+            });
+            if let Some(info) = self.track_transport(&t, tcp, payload_len, ts_ns) {
                 flows.items[flows.len] = info;
                 flows.len += 1;
             }
@@ -373,6 +386,7 @@ impl ConversationTable {
         &mut self,
         t: &Transport,
         tcp: Option<wirehunt_dissect::TcpSegment<'_>>,
+        payload_len: u32,
         ts_ns: i64,
     ) -> Option<FlowInfo> {
         let proto = t.proto as u8;
@@ -416,6 +430,7 @@ impl ConversationTable {
                 ports_reused: false,
                 window: 0,
                 rev_base_seq: 0,
+                retransmission: false,
             });
         };
         let fl = seg.flags();
@@ -438,6 +453,15 @@ impl ConversationTable {
             d.base_set = true;
         }
         let rel_seq = seq.wrapping_sub(d.base_seq);
+        let end = seq.wrapping_add(payload_len);
+        let retransmission = payload_len > 0
+            && fl & flags::SYN == 0
+            && d.end_set
+            && (end.wrapping_sub(d.max_end) as i32) <= 0;
+        if !d.end_set || (end.wrapping_sub(d.max_end) as i32) > 0 || fl & flags::SYN != 0 {
+            d.max_end = end.wrapping_add(u32::from(fl & (flags::SYN | flags::FIN) != 0));
+            d.end_set = true;
+        }
         let r = &mut conv.dir[1 - fwd];
         if !r.base_set && fl & flags::ACK != 0 {
             r.base_seq = ack.wrapping_sub(1);
@@ -482,6 +506,7 @@ impl ConversationTable {
             ports_reused,
             window,
             rev_base_seq,
+            retransmission,
         })
     }
 }
