@@ -252,47 +252,51 @@ impl<const N: usize> Shard<N> {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+/// Sequence state of one direction.
+#[derive(Debug, Clone, Copy, Default)]
 struct Direction {
     base_seq: u32,
     /// End of the highest sequence number sent so far.
     max_end: u32,
-    end_set: bool,
-    base_set: bool,
-    /// Window scale shift: -1 unknown, -2 not used, else the shift.
-    win_scale: i8,
 }
 
-impl Default for Direction {
-    fn default() -> Self {
-        Direction {
-            base_seq: 0,
-            max_end: 0,
-            end_set: false,
-            base_set: false,
-            win_scale: -1,
-        }
-    }
-}
+/// Bits of [`Conversation::bits`].
+const BASE_SET: [u8; 2] = [1, 2];
+const END_SET: [u8; 2] = [4, 8];
+const LO_INITIATED: u8 = 16;
 
+/// One conversation: 32 bytes, so that an IPv4 table entry is 48.
 #[derive(Debug, Clone, Copy)]
 struct Conversation {
-    stream: u32,
     last_seen_ns: i64,
-    /// Whether the `lo` side sent the first packet.
-    lo_initiated: bool,
+    stream: u32,
     /// Index 0: packets sent by `lo`; 1: by `hi`.
     dir: [Direction; 2],
+    /// Window scale shift per direction: -1 unknown, -2 not used, else the shift.
+    win_scale: [i8; 2],
+    /// `BASE_SET`, `END_SET` per direction, and `LO_INITIATED` (the `lo`
+    /// side sent the first packet).
+    bits: u8,
 }
 
 impl Conversation {
     fn new(stream: u32, ts_ns: i64, lo_initiated: bool) -> Conversation {
         Conversation {
-            stream,
             last_seen_ns: ts_ns,
-            lo_initiated,
+            stream,
             dir: [Direction::default(); 2],
+            win_scale: [-1; 2],
+            bits: if lo_initiated { LO_INITIATED } else { 0 },
         }
+    }
+    fn has(&self, bit: u8) -> bool {
+        self.bits & bit != 0
+    }
+    fn set(&mut self, bit: u8) {
+        self.bits |= bit;
+    }
+    fn lo_initiated(&self) -> bool {
+        self.has(LO_INITIATED)
     }
 }
 
@@ -424,7 +428,7 @@ impl ConversationTable {
                 layer: t.layer as u8,
                 quoted: t.quoted,
                 stream: conv.stream,
-                from_initiator: conv.lo_initiated == src_is_lo,
+                from_initiator: conv.lo_initiated() == src_is_lo,
                 rel_seq: 0,
                 rel_ack: 0,
                 ports_reused: false,
@@ -436,60 +440,59 @@ impl ConversationTable {
         let fl = seg.flags();
         let (seq, ack) = (seg.seq(), seg.ack());
         if fl & (flags::SYN | flags::ACK) == flags::SYN
-            && conv.dir[fwd].base_set
+            && conv.has(BASE_SET[fwd])
             && conv.dir[fwd].base_seq != seq
         {
             *conv = Conversation::new(*next, ts_ns, src_is_lo);
             *next += 1;
             ports_reused = true;
         }
-        let d = &mut conv.dir[fwd];
+        let rev = 1 - fwd;
         // A SYN always (re)sets the base, even after earlier segments.
         if fl & flags::SYN != 0 {
-            d.base_seq = seq;
-            d.base_set = true;
-        } else if !d.base_set {
-            d.base_seq = seq.wrapping_sub(1);
-            d.base_set = true;
+            conv.dir[fwd].base_seq = seq;
+            conv.set(BASE_SET[fwd]);
+        } else if !conv.has(BASE_SET[fwd]) {
+            conv.dir[fwd].base_seq = seq.wrapping_sub(1);
+            conv.set(BASE_SET[fwd]);
         }
-        let rel_seq = seq.wrapping_sub(d.base_seq);
+        let rel_seq = seq.wrapping_sub(conv.dir[fwd].base_seq);
         let end = seq.wrapping_add(payload_len);
-        let retransmission = payload_len > 0
-            && fl & flags::SYN == 0
-            && d.end_set
-            && (end.wrapping_sub(d.max_end) as i32) <= 0;
-        if !d.end_set || (end.wrapping_sub(d.max_end) as i32) > 0 || fl & flags::SYN != 0 {
-            d.max_end = end.wrapping_add(u32::from(fl & (flags::SYN | flags::FIN) != 0));
-            d.end_set = true;
+        let ahead = (end.wrapping_sub(conv.dir[fwd].max_end) as i32) > 0;
+        let retransmission =
+            payload_len > 0 && fl & flags::SYN == 0 && conv.has(END_SET[fwd]) && !ahead;
+        if !conv.has(END_SET[fwd]) || ahead || fl & flags::SYN != 0 {
+            conv.dir[fwd].max_end =
+                end.wrapping_add(u32::from(fl & (flags::SYN | flags::FIN) != 0));
+            conv.set(END_SET[fwd]);
         }
-        let r = &mut conv.dir[1 - fwd];
-        if !r.base_set && fl & flags::ACK != 0 {
-            r.base_seq = ack.wrapping_sub(1);
-            r.base_set = true;
+        if !conv.has(BASE_SET[rev]) && fl & flags::ACK != 0 {
+            conv.dir[rev].base_seq = ack.wrapping_sub(1);
+            conv.set(BASE_SET[rev]);
         }
         let rel_ack = if fl & flags::ACK != 0 {
-            ack.wrapping_sub(r.base_seq)
+            ack.wrapping_sub(conv.dir[rev].base_seq)
         } else {
             ack
         };
-        let rev_base_seq = r.base_seq;
+        let rev_base_seq = conv.dir[rev].base_seq;
         if fl & flags::SYN != 0 {
             let ws = seg.options().find_map(|o| match o {
                 wirehunt_dissect::tcp::TcpOption::WindowScale(s) => Some(s.min(14) as i8),
                 _ => None,
             });
             if let Some(shift) = ws {
-                conv.dir[fwd].win_scale = shift;
+                conv.win_scale[fwd] = shift;
             }
             // Wireshark's verify_tcp_window_scaling.
-            if conv.dir[fwd].win_scale == -1 {
-                conv.dir[fwd].win_scale = -2;
-                conv.dir[1 - fwd].win_scale = -2;
-            } else if fl & flags::ACK != 0 && conv.dir[1 - fwd].win_scale == -2 {
-                conv.dir[fwd].win_scale = -2;
+            if conv.win_scale[fwd] == -1 {
+                conv.win_scale[fwd] = -2;
+                conv.win_scale[rev] = -2;
+            } else if fl & flags::ACK != 0 && conv.win_scale[rev] == -2 {
+                conv.win_scale[fwd] = -2;
             }
         }
-        let scale = conv.dir[fwd].win_scale;
+        let scale = conv.win_scale[fwd];
         let window = if fl & flags::SYN == 0 && scale >= 0 {
             (seg.window() as u32) << scale
         } else {
@@ -500,7 +503,7 @@ impl ConversationTable {
             layer: t.layer as u8,
             quoted: false,
             stream: conv.stream,
-            from_initiator: conv.lo_initiated == src_is_lo,
+            from_initiator: conv.lo_initiated() == src_is_lo,
             rel_seq,
             rel_ack,
             ports_reused,
@@ -508,5 +511,18 @@ impl ConversationTable {
             rev_base_seq,
             retransmission,
         })
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    /// The memory bound of the default table assumes these sizes.
+    #[test]
+    fn entries_stay_small() {
+        assert_eq!(std::mem::size_of::<super::Conversation>(), 32);
+        assert_eq!(
+            std::mem::size_of::<(super::Key<4>, super::Conversation)>(),
+            48
+        );
     }
 }
