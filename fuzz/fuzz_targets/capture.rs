@@ -36,6 +36,7 @@ fn wirehunt_fuzz_one(data: &[u8]) {
             pkt: &pkt,
             flows,
             first_ts_ns: *first.get_or_insert(frame.ts_ns),
+            http: Default::default(),
         };
         out.clear();
         line.write(&ctx, 6, &mut out);

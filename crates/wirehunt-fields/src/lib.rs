@@ -11,6 +11,7 @@
 
 pub mod columns;
 pub mod protocols;
+pub mod reassembly;
 pub mod registry;
 mod value;
 

@@ -22,6 +22,9 @@ pub struct FrameCtx<'a, 'p> {
     pub flows: Flows,
     /// Timestamp of the first frame (for `frame.time_relative`).
     pub first_ts_ns: i64,
+    /// The HTTP request this frame completes, when requests are reassembled
+    /// across segments (see [`crate::reassembly::HttpReassembly`]).
+    pub http: crate::reassembly::HttpView<'p>,
 }
 
 /// Receives each occurrence of a field.
@@ -133,18 +136,24 @@ fn tcp_ports(c: &FrameCtx<'_, '_>, mut f: impl FnMut(u16, u16)) {
 
 /// The HTTP requests of a frame; none on a TCP retransmission, which
 /// Wireshark does not dissect again.
-fn http_requests<'a>(c: &FrameCtx<'a, '_>) -> impl Iterator<Item = http::Request<'a>> + 'a {
-    let retransmitted = c.flows.main().is_some_and(|f| f.retransmission);
-    let pkt = c.pkt;
-    let layers: Vec<_> = if retransmitted {
-        Vec::new()
-    } else {
-        pkt.all(Proto::Http).copied().collect()
-    };
-    let data = pkt.data;
-    layers
-        .into_iter()
-        .filter_map(move |l| http::parse_request(data.get(l.start as usize..l.end as usize)?))
+/// The HTTP requests of a frame: the reassembled one when the frame
+/// completes a request that spans segments, none on a segment in the
+/// middle of one or on a retransmission (Wireshark dissects neither).
+fn http_requests<'p>(c: &FrameCtx<'_, 'p>) -> Vec<http::Request<'p>> {
+    use crate::reassembly::HttpView;
+    match c.http {
+        HttpView::None => return Vec::new(),
+        HttpView::Request(buf) => return http::parse_request(buf).into_iter().collect(),
+        HttpView::Untracked => {}
+    }
+    if c.flows.main().is_some_and(|f| f.retransmission) {
+        return Vec::new();
+    }
+    let data: &'p [u8] = c.pkt.data;
+    c.pkt
+        .all(Proto::Http)
+        .filter_map(|l| http::parse_request(data.get(l.start as usize..l.end as usize)?))
+        .collect()
 }
 
 fn tcp_flag(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, bit: u16) {

@@ -45,6 +45,7 @@ pub fn hunt_file(
     let mut table =
         filter.map(|_| wirehunt_flow::ConversationTable::new(wirehunt_flow::FlowConfig::default()));
     let mut first_ts = None;
+    let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
     loop {
         match reader.next_frame() {
             Ok(Some(frame)) => {
@@ -60,10 +61,12 @@ pub fn hunt_file(
                     frame.link_type,
                 );
                 if let (Some(f), Some(t)) = (filter, table.as_mut()) {
+                    let flows = t.track(&pkt, frame.ts_ns);
                     let ctx = wirehunt_fields::FrameCtx {
                         frame: &frame,
                         pkt: &pkt,
-                        flows: t.track(&pkt, frame.ts_ns),
+                        http: http.feed(&pkt, &flows),
+                        flows,
                         first_ts_ns: *first_ts.get_or_insert(frame.ts_ns),
                     };
                     if !f.matches(&ctx) {

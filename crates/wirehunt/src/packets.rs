@@ -185,6 +185,7 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         out.buf.push(b'\n');
     }
     let mut first_ts = None;
+    let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
     let mut scratch = Vec::new();
     let mut damage = None;
     let limit = args.count.unwrap_or(u64::MAX);
@@ -208,11 +209,13 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         let pkt =
             wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
         let flows = table.track(&pkt, frame.ts_ns);
+        let http = http.feed(&pkt, &flows);
         let ctx = FrameCtx {
             frame: &frame,
             pkt: &pkt,
             flows,
             first_ts_ns,
+            http,
         };
         if let Some(f) = &filter
             && !f.matches(&ctx)

@@ -66,14 +66,17 @@ fn select(cap: &Path, compiled: &[Option<Filter>]) -> Vec<Vec<u64>> {
         return out;
     };
     let mut table = ConversationTable::new(FlowConfig::default());
+    let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
     let mut first = None;
     while let Ok(Some(frame)) = reader.next_frame() {
         let pkt =
             wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
+        let flows = table.track(&pkt, frame.ts_ns);
         let ctx = FrameCtx {
             frame: &frame,
             pkt: &pkt,
-            flows: table.track(&pkt, frame.ts_ns),
+            http: http.feed(&pkt, &flows),
+            flows,
             first_ts_ns: *first.get_or_insert(frame.ts_ns),
         };
         for (i, f) in compiled.iter().enumerate() {
