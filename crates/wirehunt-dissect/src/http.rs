@@ -12,7 +12,24 @@ const METHODS: &[&[u8]] = &[
     b"PATCH",
     b"M-SEARCH",
     b"NOTIFY",
+    // WebDAV and UPnP (GENA) methods, which Wireshark's HTTP dissector knows.
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"SEARCH",
+    b"SUBSCRIBE",
+    b"UNSUBSCRIBE",
 ];
+
+/// TCP ports whose own protocol Wireshark decodes there, even when a
+/// scanner sends an HTTP request to them (NetBIOS session, SMB, mail, …).
+pub fn port_owned_by_other_protocol(port: u16) -> bool {
+    matches!(port, 21 | 22 | 23 | 25 | 110 | 139 | 143 | 445)
+}
 
 /// A parsed request head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

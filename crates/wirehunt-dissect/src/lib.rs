@@ -619,7 +619,10 @@ fn tcp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
         p.push(Proto::Dns, payload_at + 2, end, end, false);
     } else if tls::looks_like_handshake(payload) {
         p.push(Proto::Tls, payload_at, end, end, false);
-    } else if http::looks_like_request(payload) {
+    } else if http::looks_like_request(payload)
+        && !http::port_owned_by_other_protocol(sport)
+        && !http::port_owned_by_other_protocol(dport)
+    {
         p.push(Proto::Http, payload_at, end, end, false);
     }
 }
