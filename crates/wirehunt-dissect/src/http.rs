@@ -28,7 +28,7 @@ const METHODS: &[&[u8]] = &[
 /// TCP ports whose own protocol Wireshark decodes there, even when a
 /// scanner sends an HTTP request to them (NetBIOS session, SMB, mail, …).
 pub fn port_owned_by_other_protocol(port: u16) -> bool {
-    matches!(port, 21 | 22 | 23 | 25 | 110 | 139 | 143 | 445)
+    matches!(port, 21 | 22 | 23 | 25 | 88 | 110 | 139 | 143 | 445)
 }
 
 /// A parsed request head.

@@ -29,11 +29,7 @@ pub fn write_protocols(pkt: &Packet<'_>, out: &mut Vec<u8>) {
             }
             Proto::Ethernet | Proto::Vlan | Proto::Sll | Proto::Sll2 => {
                 push(out, l.proto.filter_name());
-                if layers.get(i + 1).is_some_and(|n| n.proto != Proto::Mpls)
-                    || i + 1 == layers.len()
-                {
-                    push(out, "ethertype");
-                }
+                push(out, "ethertype");
             }
             Proto::Ipv6 => {
                 push(out, "ipv6");
