@@ -186,7 +186,23 @@ fn summarize(
     {
         return "LLC";
     }
-    match top.proto {
+    // HTTP as Wireshark reassembles it: a request split over segments is
+    // shown on the segment that completes it; the others, and
+    // retransmissions, are plain TCP.
+    use crate::reassembly::HttpView;
+    let http_request = match ctx.http {
+        HttpView::Request(buf) => Some(buf),
+        _ => None,
+    };
+    let retransmission = ctx.flows.main().is_some_and(|f| f.retransmission);
+    let hide_http = matches!(ctx.http, HttpView::None) || retransmission;
+    let top_proto = match top.proto {
+        Proto::Http if hide_http => Proto::Tcp,
+        Proto::Tls if retransmission => Proto::Tcp,
+        Proto::Tcp if http_request.is_some() => Proto::Http,
+        p => p,
+    };
+    match top_proto {
         Proto::Tcp => {
             tcp_info(ctx, info);
             "TCP"
@@ -226,10 +242,8 @@ fn summarize(
             "DNS"
         }
         Proto::Http => {
-            if let Some(r) = pkt
-                .find(Proto::Http)
-                .and_then(|l| wirehunt_dissect::http::parse_request(pkt.bytes(l)))
-            {
+            let bytes = http_request.or_else(|| pkt.find(Proto::Http).map(|l| pkt.bytes(l)));
+            if let Some(r) = bytes.and_then(wirehunt_dissect::http::parse_request) {
                 info.extend_from_slice(r.method);
                 info.push(b' ');
                 info.extend_from_slice(r.uri);

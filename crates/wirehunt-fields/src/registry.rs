@@ -700,6 +700,10 @@ static FIELDS: &[Field] = &[
         "Server Name",
         Text,
         |c, s| {
+            // A retransmitted ClientHello is not dissected again.
+            if c.flows.main().is_some_and(|f| f.retransmission) {
+                return;
+            }
             for l in c.pkt.all(Proto::Tls) {
                 if let Some(name) = tls::client_hello_sni(c.pkt.bytes(l)) {
                     s.value(Value::Text(name))
