@@ -288,9 +288,7 @@ impl DnsName<'_> {
                         out.push(b'.');
                     }
                     first = false;
-                    for &c in label {
-                        push_printable(out, c);
-                    }
+                    push_label(out, label);
                     at += 1 + len;
                     if out.len() - start > 1024 {
                         return false;
@@ -320,11 +318,21 @@ impl DnsName<'_> {
     }
 }
 
-fn push_printable(out: &mut Vec<u8>, c: u8) {
-    if (0x20..0x7f).contains(&c) {
-        out.push(c);
-    } else {
-        out.extend_from_slice(format!("\\{c:03o}").as_bytes());
+/// A label as Wireshark shows it: UTF-8 text as is, control characters
+/// and bytes that are not UTF-8 as `\ooo`.
+fn push_label(out: &mut Vec<u8>, label: &[u8]) {
+    let escape = |out: &mut Vec<u8>, c: u8| out.extend_from_slice(format!("\\{c:03o}").as_bytes());
+    for chunk in label.utf8_chunks() {
+        for ch in chunk.valid().chars() {
+            let mut buf = [0u8; 4];
+            let bytes = ch.encode_utf8(&mut buf).as_bytes();
+            if ch.is_control() {
+                bytes.iter().for_each(|&c| escape(out, c));
+            } else {
+                out.extend_from_slice(bytes);
+            }
+        }
+        chunk.invalid().iter().for_each(|&c| escape(out, c));
     }
 }
 
@@ -358,5 +366,20 @@ mod tests {
         let q: Vec<_> = d.questions().collect();
         let mut out = Vec::new();
         assert!(!q[0].name.write_to(&mut out));
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::push_label;
+
+    #[test]
+    fn utf8_as_is_controls_and_stray_bytes_escaped() {
+        let mut out = Vec::new();
+        push_label(&mut out, "小佛".as_bytes());
+        assert_eq!(out, "小佛".as_bytes());
+        out.clear();
+        push_label(&mut out, b"a\x01b\xffc");
+        assert_eq!(out, b"a\\001b\\377c");
     }
 }
