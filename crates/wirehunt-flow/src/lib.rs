@@ -429,12 +429,7 @@ impl ConversationTable {
                 quoted: t.quoted,
                 stream: conv.stream,
                 from_initiator: conv.lo_initiated() == src_is_lo,
-                rel_seq: 0,
-                rel_ack: 0,
-                ports_reused: false,
-                window: 0,
-                rev_base_seq: 0,
-                retransmission: false,
+                ..FlowInfo::default()
             });
         };
         let fl = seg.flags();

@@ -79,6 +79,18 @@ pub struct Evidence {
 
 impl Evidence {
     pub const MAX_FRAMES: usize = 20;
+
+    /// Evidence from frames in any order: the first [`Evidence::MAX_FRAMES`]
+    /// of them are kept.
+    pub fn new(mut frames: Vec<u64>, total: u64, filter: String) -> Evidence {
+        frames.sort_unstable();
+        frames.truncate(Evidence::MAX_FRAMES);
+        Evidence {
+            frames,
+            total,
+            filter,
+        }
+    }
 }
 
 /// One attack or suspicious behaviour.

@@ -189,13 +189,6 @@ impl<'a> Obs<'a> {
         }
         o
     }
-
-    pub fn tcp(&self) -> Option<&Tcp<'a>> {
-        match &self.l4 {
-            L4::Tcp(t) => Some(t),
-            _ => None,
-        }
-    }
 }
 
 fn tcp<'a>(t: &TcpSegment<'a>) -> Tcp<'a> {
@@ -254,7 +247,8 @@ fn quoted_v6(b: &[u8]) -> Option<Quoted> {
     })
 }
 
-/// Multicast, broadcast or unspecified: never the target of a probe.
+/// Multicast, broadcast (including x.x.x.255, taken as a subnet broadcast)
+/// or unspecified: never the target of a probe.
 pub fn is_group(a: IpAddr) -> bool {
     match a {
         IpAddr::V4(v) => {

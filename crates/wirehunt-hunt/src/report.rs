@@ -627,14 +627,11 @@ fn arp_findings(st: &State, out: &mut Vec<Finding>) {
         g.counters
             .insert("unsolicited_replies", unsolicited.len() as f64);
         g.counters.insert("addresses_claimed", ips.len() as f64);
-        let mut frames: Vec<u64> = claims.iter().map(|c| c.frame).collect();
-        frames.sort_unstable();
-        frames.truncate(Evidence::MAX_FRAMES);
-        g.evidence = Evidence {
-            frames,
-            total: claims.len() as u64,
-            filter: format!("arp.src.hw_mac == {mac}"),
-        };
+        g.evidence = Evidence::new(
+            claims.iter().map(|c| c.frame).collect(),
+            claims.len() as u64,
+            format!("arp.src.hw_mac == {mac}"),
+        );
         g.mitre = mitre(&[
             ("T1557.002", "Adversary-in-the-Middle: ARP Cache Poisoning"),
             ("T1557", "Adversary-in-the-Middle"),
@@ -876,13 +873,13 @@ fn reset_findings(recs: &[ResetRec], evs: &[ResetEvent], out: &mut Vec<Finding>)
         g.counters.insert("resets", idx.len() as f64);
         g.counters.insert("strong_signals", f64::from(strong));
         let ipf = ip_field(sip);
-        g.evidence = Evidence {
-            frames: frames.iter().take(Evidence::MAX_FRAMES).copied().collect(),
-            total: frames.len() as u64,
-            filter: format!(
+        g.evidence = Evidence::new(
+            frames.clone(),
+            frames.len() as u64,
+            format!(
                 "{ipf}.src == {sip} && tcp.srcport == {sport} && {ipf}.dst == {dip} && tcp.dstport == {dport} && tcp.flags.reset == 1"
             ),
-        };
+        );
         g.mitre = mitre(&[
             ("T1557", "Adversary-in-the-Middle"),
             ("T1499", "Endpoint Denial of Service"),
@@ -950,26 +947,22 @@ fn notes(recs: &[ResetRec], evs: &[ResetEvent], findings: &[Finding]) -> Vec<Not
         let idle: Vec<f64> = idx.iter().map(|&i| secs(recs[i].idle_ns)).collect();
         let avg_idle = idle.iter().sum::<f64>() / idle.len().max(1) as f64;
         let s = if n == 1 { "" } else { "s" };
+        let were = if n == 1 { "was" } else { "were" };
         let text = match v {
             Verdict::AbortiveClose if !by_client => format!(
-                "{n} connection{s} to {ip}:{port} {} closed by the server with RST after {avg_idle:.1} s idle on average: an abortive close, normal for many servers (idle keep-alive timeouts, load balancers)",
-                if n == 1 { "was" } else { "were" }
+                "{n} connection{s} to {ip}:{port} {were} closed by the server with RST after {avg_idle:.1} s idle on average: an abortive close, normal for many servers (idle keep-alive timeouts, load balancers)"
             ),
             Verdict::AbortiveClose => format!(
-                "{n} connection{s} to {ip}:{port} {} ended by the client with RST: an abortive close (the application closed its socket with unread data or SO_LINGER 0)",
-                if n == 1 { "was" } else { "were" }
+                "{n} connection{s} to {ip}:{port} {were} ended by the client with RST: an abortive close (the application closed its socket with unread data or SO_LINGER 0)"
             ),
             Verdict::AfterFin => format!(
-                "{n} connection{s} to {ip}:{port} {} reset after a FIN: an abortive end once the exchange was over, common for browsers and load balancers",
-                if n == 1 { "was" } else { "were" }
+                "{n} connection{s} to {ip}:{port} {were} reset after a FIN: an abortive end once the exchange was over, common for browsers and load balancers"
             ),
             Verdict::ClosedPort => format!(
-                "{n} connection attempt{s} to {ip}:{port} {} refused with RST,ACK: nothing listens there (a single refusal is a misconfiguration or a wrong port, not a scan)",
-                if n == 1 { "was" } else { "were" }
+                "{n} connection attempt{s} to {ip}:{port} {were} refused with RST,ACK: nothing listens there (a single refusal is a misconfiguration or a wrong port, not a scan)"
             ),
             Verdict::ScannerTeardown => format!(
-                "{n} connection{s} to {ip}:{port} {} reset by the client right after the handshake without data: a reachability check or a scanner below the detection thresholds",
-                if n == 1 { "was" } else { "were" }
+                "{n} connection{s} to {ip}:{port} {were} reset by the client right after the handshake without data: a reachability check or a scanner below the detection thresholds"
             ),
             Verdict::NoSession => format!(
                 "{n} reset{s} involving {ip}:{port} belong to connections not seen from their start (they began before the capture)"
@@ -996,13 +989,11 @@ fn notes(recs: &[ResetRec], evs: &[ResetEvent], findings: &[Finding]) -> Vec<Not
             first_seen: iso_time(first),
             src_ip: Some(r0.src.ip.to_string()),
             dest_ip: Some(r0.dst.ip.to_string()),
-            evidence: Evidence {
-                frames: frames.iter().take(Evidence::MAX_FRAMES).copied().collect(),
-                total: n,
-                filter: format!(
-                    "{ipf}.{side} == {ip} && tcp.{pside} == {port} && tcp.flags.reset == 1"
-                ),
-            },
+            evidence: Evidence::new(
+                frames,
+                n,
+                format!("{ipf}.{side} == {ip} && tcp.{pside} == {port} && tcp.flags.reset == 1"),
+            ),
         });
     }
     out

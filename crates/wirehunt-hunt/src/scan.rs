@@ -152,10 +152,7 @@ impl KindAgg {
     }
 
     fn evidence_frames(&self) -> Vec<u64> {
-        let mut v = self.evidence.clone();
-        v.sort_unstable();
-        v.truncate(Evidence::MAX_FRAMES);
-        v
+        Evidence::new(self.evidence.clone(), 0, String::new()).frames
     }
 
     fn targets_sorted(&self) -> Vec<IpAddr> {
@@ -181,12 +178,9 @@ impl KindAgg {
     }
 }
 
-/// Probe statistics of one source.
-#[derive(Debug, Clone)]
+/// Probe statistics of one source, per kind of first contact.
+#[derive(Debug, Clone, Default)]
 pub struct SrcAgg {
-    pub trw_max: f64,
-    pub successes: u64,
-    pub failures: u64,
     pub kinds: Vec<KindAgg>,
 }
 
@@ -194,15 +188,6 @@ impl SrcAgg {
     /// Probes folded in, all kinds.
     pub fn probes(&self) -> u64 {
         self.kinds.iter().map(|a| a.probes).sum()
-    }
-
-    pub fn new(_th: &Thresholds) -> SrcAgg {
-        SrcAgg {
-            trw_max: 0.0,
-            successes: 0,
-            failures: 0,
-            kinds: Vec::new(),
-        }
     }
 
     pub fn fold(&mut self, k: &ProbeKey, p: &Probe, th: &Thresholds) {
@@ -221,16 +206,13 @@ impl SrcAgg {
         let a = &mut self.kinds[i];
         a.add(k, p);
         if matches!(p.kind, Kind::Syn | Kind::Udp) {
-            if p.outcome == Outcome::Open {
-                self.successes += 1;
-                a.trw += th.trw_success_step();
+            a.trw += if p.outcome == Outcome::Open {
+                th.trw_success_step()
             } else {
-                self.failures += 1;
-                a.trw += th.trw_fail_step();
-            }
+                th.trw_fail_step()
+            };
             a.trw = a.trw.max(th.trw_lower());
             a.trw_max = a.trw_max.max(a.trw);
-            self.trw_max = self.trw_max.max(a.trw_max);
         }
     }
 }
@@ -380,18 +362,15 @@ fn distributed(srcs: &[(&IpAddr, &SrcAgg)], th: &Thresholds, out: &mut Vec<Findi
             .insert("distributed_min_sources", min_sources as f64);
         f.thresholds
             .insert("distributed_min_ports", (4 * th.scan_min_probes) as f64);
-        let mut frames: Vec<u64> = parts
-            .iter()
-            .flat_map(|p| p.frames.iter().copied())
-            .collect();
-        frames.sort_unstable();
-        frames.truncate(Evidence::MAX_FRAMES);
         let ipf = ip_field(dst);
-        f.evidence = Evidence {
-            frames,
-            total: probes,
-            filter: format!("{ipf}.dst == {dst} && tcp.flags.syn == 1 && tcp.flags.ack == 0"),
-        };
+        f.evidence = Evidence::new(
+            parts
+                .iter()
+                .flat_map(|p| p.frames.iter().copied())
+                .collect(),
+            probes,
+            format!("{ipf}.dst == {dst} && tcp.flags.syn == 1 && tcp.flags.ack == 0"),
+        );
         f.mitre = mitre_scan();
         f.explanation = format!(
             "{} hosts each sent a few SYNs to {dst}; together they covered {} different ports and almost all failed. Spreading a scan over sources keeps each below per-source thresholds; the ports probed are one list split between them.",
@@ -920,21 +899,18 @@ fn mixed_flags(src: IpAddr, agg: &SrcAgg, th: &Thresholds, out: &mut Vec<Finding
         parts.join(", ")
     );
     f.advice = "Use a stateful firewall that drops segments outside known connections, and block the source.".into();
-    let mut frames: Vec<u64> = stealth
-        .iter()
-        .flat_map(|a| a.evidence.iter().copied())
-        .collect();
-    frames.sort_unstable();
-    frames.truncate(Evidence::MAX_FRAMES);
     let ipf = ip_field(src);
-    f.evidence = Evidence {
-        frames,
+    f.evidence = Evidence::new(
+        stealth
+            .iter()
+            .flat_map(|a| a.evidence.iter().copied())
+            .collect(),
         total,
-        filter: format!(
+        format!(
             "{ipf}.src == {src}{} && tcp.flags.syn == 0 && tcp.flags.reset == 0",
             dst_clause(ipf, &targets)
         ),
-    };
+    );
     f.mitre = mitre_scan();
     out.push(f);
 }
@@ -1038,18 +1014,13 @@ fn sweep_finding(
         .find(|a| a.kind == Kind::Echo)
         .and_then(|a| tool_of(a));
     let ipf = ip_field(src);
-    f.evidence = Evidence {
-        frames: {
-            let mut v: Vec<u64> = kinds
-                .iter()
-                .flat_map(|a| a.evidence.iter().copied())
-                .collect();
-            v.sort_unstable();
-            v.truncate(Evidence::MAX_FRAMES);
-            v
-        },
-        total: probes,
-        filter: if ping {
+    f.evidence = Evidence::new(
+        kinds
+            .iter()
+            .flat_map(|a| a.evidence.iter().copied())
+            .collect(),
+        probes,
+        if ping {
             let icmp = if src.is_ipv4() {
                 "icmp.type == 8"
             } else {
@@ -1064,7 +1035,7 @@ fn sweep_finding(
         } else {
             format!("arp.opcode == 1 && arp.src.proto_ipv4 == {src}")
         },
-    };
+    );
     f.mitre = mitre_sweep();
     f.rate = per_second(probes, last - first);
     f

@@ -545,7 +545,7 @@ impl State {
             match self.sources.get_mut(&k.src) {
                 Some(agg) => agg.fold(&k, &p, &th),
                 None if !full => {
-                    let mut agg = crate::scan::SrcAgg::new(&th);
+                    let mut agg = crate::scan::SrcAgg::default();
                     agg.fold(&k, &p, &th);
                     self.sources.insert(k.src, agg);
                 }
@@ -575,7 +575,7 @@ impl State {
             (8, 0, 13, 14, 3)
         };
         if i.typ == echo_req {
-            let f = if o.tcp().is_none() && o.len <= 42 && !i.v6 {
+            let f = if o.len <= 42 && !i.v6 {
                 fp::NMAP_ECHO
             } else {
                 0
@@ -755,18 +755,28 @@ impl State {
             self.tcp_probe(o, ip, t);
         }
         let jump = self.th().rst_ipid_jump;
-        let Some(c) = self.conns.get_mut(&key) else {
+        let State {
+            conns,
+            probes,
+            floods,
+            dropped_floods,
+            cfg,
+            resets,
+            resets_dropped,
+            resets_overflow,
+            brute,
+            service,
+            ..
+        } = self;
+        let Some(c) = conns.get_mut(&key) else {
             return;
         };
         let dir = usize::from(c.a != src);
         // A SYN-ACK answering no SYN: backscatter of SYNs forged in this
         // host's name, when it comes in numbers.
         if t.flags & (SYN | ACK | RST) == SYN | ACK && !c.sides[1 - dir].syn {
-            self.flood_syn(o, ip, t, true);
+            flood_syn(floods, dropped_floods, &cfg.thresholds, o, ip, t, true);
         }
-        let Some(c) = self.conns.get_mut(&key) else {
-            return;
-        };
         let idle_ns = o.ts - c.last_ts;
         c.last_ts = o.ts;
 
@@ -781,7 +791,7 @@ impl State {
             };
             if let Some(out) = out {
                 let (a, b) = (c.a, c.b);
-                if let Some(p) = self.conn_probe(a, b)
+                if let Some(p) = conn_probe(probes, a, b)
                     && p.outcome == Outcome::None
                 {
                     p.outcome = out;
@@ -789,11 +799,10 @@ impl State {
                 }
             }
         }
-        let c = self.conns.get_mut(&key).expect("present");
         if dir == 1 && t.flags & (SYN | ACK) == SYN | ACK {
             if !c.synack {
                 c.synack = true;
-                if let Some(f) = self.floods.get_mut(&(c.b.ip, c.b.port, false)) {
+                if let Some(f) = floods.get_mut(&(c.b.ip, c.b.port, false)) {
                     f.synacks += 1;
                 }
             }
@@ -801,21 +810,20 @@ impl State {
             c.after_synack = if t.has(RST) { 2 } else { 1 };
             if !t.has(RST) {
                 c.established = true;
-                if let Some(f) = self.floods.get_mut(&(c.b.ip, c.b.port, false)) {
+                if let Some(f) = floods.get_mut(&(c.b.ip, c.b.port, false)) {
                     f.completed += 1;
                 }
             }
             let (a, b, how) = (c.a, c.b, c.after_synack);
-            if let Some(p) = self.conn_probe(a, b)
+            if let Some(p) = conn_probe(probes, a, b)
                 && p.after_open == 0
             {
                 p.after_open = how;
             }
         }
-        let c = self.conns.get_mut(&key).expect("present");
 
         if t.has(RST) {
-            let rec = judge_reset(c, dir, o, ip, t, idle_ns, jump, &self.resets);
+            let rec = judge_reset(c, dir, o, ip, t, idle_ns, jump, resets);
             let (s, _) = split(&mut c.sides, dir);
             s.rsts += 1;
             if s.rsts > 1 && s.last_rst_seq != t.seq {
@@ -823,13 +831,12 @@ impl State {
             }
             s.last_rst_seq = t.seq;
             s.pkts += 1;
-            if self.resets.len() < self.cfg.limits.resets {
-                s.pending_rst = Some(self.resets.len() as u32);
-                self.resets.push(rec);
+            if resets.len() < cfg.limits.resets {
+                s.pending_rst = Some(resets.len() as u32);
+                resets.push(rec);
             } else {
-                self.resets_dropped += 1;
-                *self
-                    .resets_overflow
+                *resets_dropped += 1;
+                *resets_overflow
                     .entry(crate::report::verdict(&rec))
                     .or_default() += 1;
             }
@@ -839,7 +846,7 @@ impl State {
         let (s, peer) = split(&mut c.sides, dir);
         if let Some(i) = s.pending_rst
             && (!t.payload.is_empty() || t.has(FIN) || t.flags & (SYN | ACK) == SYN | ACK)
-            && let Some(r) = self.resets.get_mut(i as usize)
+            && let Some(r) = resets.get_mut(i as usize)
         {
             r.continued += 1;
             r.continued_frame.get_or_insert(o.frame);
@@ -891,7 +898,7 @@ impl State {
 
         // Application hints: FTP login failures, scanner HTTP requests.
         if dir == 1 && b.port == 21 && t.payload.starts_with(b"530") {
-            let agg = self.brute.entry((a.ip, b.ip, 21)).or_default();
+            let agg = brute.entry((a.ip, b.ip, 21)).or_default();
             agg.ftp_failures += 1;
         }
         if dir == 0
@@ -904,11 +911,8 @@ impl State {
                 || contains(ua, b"sqlmap")
                 || contains(ua, b"Nikto")
                 || contains(ua, b"masscan");
-            if nse
-                && (self.service.len() < 1 << 12
-                    || self.service.contains_key(&(a.ip, b.ip, b.port)))
-            {
-                let agg = self.service.entry((a.ip, b.ip, b.port)).or_default();
+            if nse && (service.len() < 1 << 12 || service.contains_key(&(a.ip, b.ip, b.port))) {
+                let agg = service.entry((a.ip, b.ip, b.port)).or_default();
                 if agg.requests == 0 {
                     agg.first_ts = o.ts;
                 }
@@ -927,17 +931,6 @@ impl State {
                 }
             }
         }
-    }
-
-    /// The probe the connection from `a` to `b` made, if it made one.
-    fn conn_probe(&mut self, a: Ep, b: Ep) -> Option<&mut Probe> {
-        let key = ProbeKey {
-            src: a.ip,
-            dst: b.ip,
-            proto: 6,
-            port: b.port,
-        };
-        self.probes.get_mut(&key).filter(|p| p.sport == a.port)
     }
 
     fn tcp_probe(&mut self, o: &Obs<'_>, ip: &Ip, t: &Tcp<'_>) {
@@ -982,37 +975,16 @@ impl State {
     }
 
     fn flood_syn(&mut self, o: &Obs<'_>, ip: &Ip, t: &Tcp<'_>, reflected: bool) {
-        let key = (ip.dst, if reflected { 0 } else { t.dport }, reflected);
-        if !self.floods.contains_key(&key) && self.floods.len() >= MAX_FLOOD_KEYS {
-            // Keep the busiest targets; one-off keys (backscatter to random
-            // addresses) go first.
-            let cut = eviction_cut(self.floods.values().map(|f| f.syns as i64), 2);
-            let before = self.floods.len();
-            self.floods.retain(|_, f| f.syns as i64 > cut);
-            self.dropped_floods += (before - self.floods.len()) as u64;
-        }
-        let f = self.floods.entry(key).or_default();
-        if f.syns == 0 {
-            f.first_ts = o.ts;
-        }
-        f.syns += 1;
-        f.last_ts = o.ts;
-        f.sources.add(ip.src);
-        if f.syns % 1024 == 0 {
-            let th = &self.cfg.thresholds;
-            f.spoofed = f.syns >= th.flood_min_syns && f.sources.count() > th.flood_spoofed_sources;
-        }
-        if let Some(m) = o.eth_src {
-            if let Some(e) = f.macs.iter_mut().find(|(x, _)| *x == m) {
-                e.1 += 1;
-            } else if f.macs.len() < 16 {
-                f.macs.push((m, 1));
-            }
-        }
-        if t.win == 512 && t.opts_len == 0 {
-            f.fp[0] += 1;
-        }
-        push_evidence(&mut f.evidence, o.frame);
+        let th = &self.cfg.thresholds;
+        flood_syn(
+            &mut self.floods,
+            &mut self.dropped_floods,
+            th,
+            o,
+            ip,
+            t,
+            reflected,
+        );
     }
 
     /// Drops the idlest half of the connections (half, so that the hash
@@ -1093,6 +1065,61 @@ fn eviction_cut(values: impl Iterator<Item = i64>, div: usize) -> i64 {
     }
     let q = v.len() / div;
     *v.select_nth_unstable(q).1
+}
+
+/// The probe the connection from `a` to `b` made, if it made one.
+fn conn_probe(probes: &mut Map<ProbeKey, Probe>, a: Ep, b: Ep) -> Option<&mut Probe> {
+    let key = ProbeKey {
+        src: a.ip,
+        dst: b.ip,
+        proto: 6,
+        port: b.port,
+    };
+    probes.get_mut(&key).filter(|p| p.sport == a.port)
+}
+
+/// Counts a SYN (or, `reflected`, an unsolicited SYN-ACK) towards its
+/// target's flood statistics.
+#[allow(clippy::too_many_arguments)]
+fn flood_syn(
+    floods: &mut Map<(IpAddr, u16, bool), FloodAgg>,
+    dropped_floods: &mut u64,
+    th: &Thresholds,
+    o: &Obs<'_>,
+    ip: &Ip,
+    t: &Tcp<'_>,
+    reflected: bool,
+) {
+    let key = (ip.dst, if reflected { 0 } else { t.dport }, reflected);
+    if !floods.contains_key(&key) && floods.len() >= MAX_FLOOD_KEYS {
+        // Keep the busiest targets; one-off keys (backscatter to random
+        // addresses) go first.
+        let cut = eviction_cut(floods.values().map(|f| f.syns as i64), 2);
+        let before = floods.len();
+        floods.retain(|_, f| f.syns as i64 > cut);
+        *dropped_floods += (before - floods.len()) as u64;
+    }
+    let f = floods.entry(key).or_default();
+    if f.syns == 0 {
+        f.first_ts = o.ts;
+    }
+    f.syns += 1;
+    f.last_ts = o.ts;
+    f.sources.add(ip.src);
+    if f.syns % 1024 == 0 {
+        f.spoofed = f.syns >= th.flood_min_syns && f.sources.count() > th.flood_spoofed_sources;
+    }
+    if let Some(m) = o.eth_src {
+        if let Some(e) = f.macs.iter_mut().find(|(x, _)| *x == m) {
+            e.1 += 1;
+        } else if f.macs.len() < 16 {
+            f.macs.push((m, 1));
+        }
+    }
+    if t.win == 512 && t.opts_len == 0 {
+        f.fp[0] += 1;
+    }
+    push_evidence(&mut f.evidence, o.frame);
 }
 
 fn split(sides: &mut [Side; 2], dir: usize) -> (&mut Side, &mut Side) {

@@ -17,6 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+use common::corpus;
+
 use sha2::{Digest, Sha256};
 use wirehunt_capture::{CaptureReader, OpenOptions};
 use wirehunt_fields::FrameCtx;
@@ -25,13 +29,6 @@ use wirehunt_flow::{ConversationTable, FlowConfig};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/filters")
-}
-
-fn corpus() -> Option<PathBuf> {
-    let d = std::env::var_os("WIREHUNT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    d.join("public").is_dir().then_some(d)
 }
 
 /// (text, tshark accepts it)

@@ -28,6 +28,10 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
+mod common;
+
+use common::corpus;
+
 /// Fields compared (the script greps this list: one per line).
 const FIELDS: &[&str] = &[
     "frame.number",
@@ -102,29 +106,28 @@ const INFO_PROTOCOLS: &[&str] = &["TCP", "UDP", "ICMP", "ICMPv6", "ARP", "DNS"];
 const FULL_LIST_MAX: usize = 100;
 const CHUNK: usize = 1000;
 
+/// Why the times of `pcapng_per_packet_encap_pcapplusplus` differ.
+const YEAR_586524: &str = "interface 1 of this file stamps packets in the year 586524; wirehunt keeps time as \
+     signed 64-bit nanoseconds (1678 to 2262) and saturates there, where tshark wraps an unsigned 64-bit \
+     count into another nonsense date";
+
 /// Deliberate differences: (capture path under the corpus or "*", "list" or
 /// a field name, reason).
 const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
     (
         "public/pcapng_per_packet_encap_pcapplusplus.pcapng",
         "frame.time_epoch",
-        "interface 1 of this file stamps packets in the year 586524; wirehunt keeps time as signed 64-bit \
-         nanoseconds (1678 to 2262) and saturates there, where tshark wraps an unsigned 64-bit count into \
-         another nonsense date",
+        YEAR_586524,
     ),
     (
         "public/pcapng_per_packet_encap_pcapplusplus.pcapng",
         "frame.time_relative",
-        "interface 1 of this file stamps packets in the year 586524; wirehunt keeps time as signed 64-bit \
-         nanoseconds (1678 to 2262) and saturates there, where tshark wraps an unsigned 64-bit count into \
-         another nonsense date",
+        YEAR_586524,
     ),
     (
         "public/pcapng_per_packet_encap_pcapplusplus.pcapng",
         "list",
-        "interface 1 of this file stamps packets in the year 586524; wirehunt keeps time as signed 64-bit \
-         nanoseconds (1678 to 2262) and saturates there, where tshark wraps an unsigned 64-bit count into \
-         another nonsense date",
+        YEAR_586524,
     ),
     (
         "public/malformed_record_len_fuzz_suricata.pcap",
@@ -139,13 +142,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
          the frame numbers of this file differ",
     ),
 ];
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("WIREHUNT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    dir.join("public").is_dir().then_some(dir)
-}
 
 fn expected_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tshark")

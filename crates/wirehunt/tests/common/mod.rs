@@ -40,3 +40,14 @@ pub fn wirehunt(args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `../shared/corpus` beside the repository, or `$WIREHUNT_CORPUS`; None
+/// when it is missing.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("WIREHUNT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+        });
+    dir.join("public").is_dir().then_some(dir)
+}
