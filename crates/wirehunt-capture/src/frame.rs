@@ -12,6 +12,9 @@ pub struct Frame<'a> {
     pub number: u64,
     /// Nanoseconds since the Unix epoch (interface offsets applied).
     pub ts_ns: i64,
+    /// False when the record carries no time (pcapng simple packet
+    /// blocks); `ts_ns` is then 0.
+    pub has_ts: bool,
     /// Length on the wire (`frame.len`).
     pub orig_len: u32,
     /// Link-layer header type of the interface this frame came from.

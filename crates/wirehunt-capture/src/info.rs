@@ -69,6 +69,11 @@ pub struct Interface {
     pub filter: Option<String>,
     /// `if_fcslen` when given.
     pub fcs_len: Option<u8>,
+    /// The `if_tsresol` byte when the file states one (nanosecond pcap
+    /// files count as stating 9).
+    pub tsresol: Option<u8>,
+    /// Interface statistics blocks for this interface.
+    pub stat_entries: u64,
     /// Frames read so far on this interface.
     pub packets: u64,
     /// pcapng section the interface belongs to.

@@ -26,6 +26,8 @@ mod reader;
 mod source;
 mod writer;
 
+pub mod time;
+
 pub use error::CaptureError;
 pub use frame::Frame;
 pub use info::{CaptureInfo, FileFormat, Interface, Section, TimePrecision};

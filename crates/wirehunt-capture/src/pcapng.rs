@@ -63,8 +63,11 @@ pub(crate) fn options(raw: &[u8], big_endian: bool) -> impl Iterator<Item = (u16
     })
 }
 
+/// An option's string: up to its first NUL (writers pad or terminate
+/// strings with NULs inside the option length; Wireshark stops there).
 fn text(v: &[u8]) -> String {
-    String::from_utf8_lossy(v.strip_suffix(&[0]).unwrap_or(v)).into_owned()
+    let end = v.iter().position(|&c| c == 0).unwrap_or(v.len());
+    String::from_utf8_lossy(&v[..end]).into_owned()
 }
 
 /// Converts a raw 64-bit timestamp in interface units to nanoseconds.
@@ -136,6 +139,8 @@ pub(crate) fn read_idb(b: &[u8], big_endian: bool, info: &mut CaptureInfo) {
         os: None,
         filter: None,
         fcs_len: None,
+        tsresol: None,
+        stat_entries: 0,
         packets: 0,
         section,
     };
@@ -151,6 +156,7 @@ pub(crate) fn read_idb(b: &[u8], big_endian: bool, info: &mut CaptureInfo) {
         for (code, v) in options(&b[16..b.len() - 4], big_endian) {
             if code == 9 && !v.is_empty() {
                 iface.precision = precision_from(v[0]);
+                iface.tsresol = Some(v[0]);
             }
         }
     }
@@ -164,6 +170,7 @@ fn fill_interface(iface: &mut Interface, idb: &InterfaceDescriptionBlock<'_>) {
         let v = opt.value();
         match opt.code.0 {
             2 => iface.name = Some(text(v)),
+            9 if !v.is_empty() => iface.tsresol = Some(v[0]),
             3 => iface.description = Some(text(v)),
             11 if !v.is_empty() => iface.filter = Some(text(&v[1..])),
             12 => iface.os = Some(text(v)),

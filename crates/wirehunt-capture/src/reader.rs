@@ -34,6 +34,8 @@ struct Located {
     options_len: usize,
     orig_len: u32,
     ts_ns: i64,
+    /// False for pcapng simple packet blocks, which carry no time.
+    has_ts: bool,
     interface: u32,
     link_type: LinkType,
     block_len: usize,
@@ -120,6 +122,8 @@ impl CaptureReader {
                 os: None,
                 filter: None,
                 fcs_len: None,
+                tsresol: h.nanosecond.then_some(9),
+                stat_entries: 0,
                 packets: 0,
                 section: 0,
             });
@@ -211,6 +215,7 @@ impl CaptureReader {
             precision,
             number,
             ts_ns: loc.ts_ns,
+            has_ts: loc.has_ts,
             orig_len: loc.orig_len,
             link_type: loc.link_type,
             interface: loc.interface,
@@ -268,6 +273,7 @@ impl CaptureReader {
             options_len: 0,
             orig_len: rec.orig_len,
             ts_ns: rec.ts_ns(h.nanosecond),
+            has_ts: true,
             interface: 0,
             link_type: h.link_type,
             block_len: total,
@@ -383,6 +389,7 @@ impl CaptureReader {
                         options_len: opt_end.saturating_sub(opt_at),
                         orig_len: orig,
                         ts_ns: pcapng::ts_to_ns(raw_ts, iface.precision, iface.ts_offset),
+                        has_ts: true,
                         interface: global as u32,
                         link_type: iface.link_type,
                         block_len: total,
@@ -407,6 +414,7 @@ impl CaptureReader {
                         options_len: 0,
                         orig_len: orig,
                         ts_ns: 0,
+                        has_ts: false,
                         interface: section_first_iface as u32,
                         link_type: iface.link_type,
                         block_len: total,
@@ -414,7 +422,15 @@ impl CaptureReader {
                     }));
                 }
                 pcapng::NRB => pcapng::read_nrb(b, be, &mut self.info),
-                pcapng::ISB => self.info.stat_blocks += 1,
+                pcapng::ISB => {
+                    self.info.stat_blocks += 1;
+                    if b.len() >= 12 {
+                        let id = section_first_iface + u32_at(b, 8, be) as usize;
+                        if let Some(i) = self.info.interfaces.get_mut(id) {
+                            i.stat_entries += 1;
+                        }
+                    }
+                }
                 _ => self.info.skipped_blocks += 1,
             }
             self.src.consume(total);

@@ -5,6 +5,20 @@ use wirehunt_dissect::{Ipv6Packet, Packet, Proto, ipv6};
 
 /// Appends the chain for `pkt` to `out`.
 pub fn write_protocols(pkt: &Packet<'_>, out: &mut Vec<u8>) {
+    write_chain(pkt, out, false);
+}
+
+/// Appends the path of `pkt` in the protocol hierarchy (`-z io,phs`):
+/// the `frame.protocols` chain without `ethertype` steps, IPv6 extension
+/// headers, and the
+/// network and transport headers an ICMP error quotes (Wireshark shows
+/// them inside the ICMP item, not as protocols of their own; what they
+/// carry, a DNS query say, still counts).
+pub fn write_hierarchy_path(pkt: &Packet<'_>, out: &mut Vec<u8>) {
+    write_chain(pkt, out, true);
+}
+
+fn write_chain(pkt: &Packet<'_>, out: &mut Vec<u8>, hierarchy: bool) {
     let layers = pkt.layers();
     let push = |out: &mut Vec<u8>, s: &str| {
         if !out.is_empty() {
@@ -18,6 +32,9 @@ pub fn write_protocols(pkt: &Packet<'_>, out: &mut Vec<u8>) {
         _ => {}
     }
     for (i, l) in layers.iter().enumerate() {
+        if hierarchy && l.quoted && !matches!(l.proto, Proto::Dns | Proto::Http | Proto::Tls) {
+            continue;
+        }
         match l.proto {
             Proto::Ethernet
                 if wirehunt_dissect::EthernetFrame::new_checked(pkt.bytes(l))
@@ -29,12 +46,18 @@ pub fn write_protocols(pkt: &Packet<'_>, out: &mut Vec<u8>) {
             }
             Proto::Ethernet | Proto::Vlan | Proto::Sll | Proto::Sll2 => {
                 push(out, l.proto.filter_name());
-                push(out, "ethertype");
+                if !hierarchy {
+                    push(out, "ethertype");
+                }
             }
             Proto::Ipv6 => {
                 push(out, "ipv6");
-                write_ipv6_extensions(pkt, l, out);
+                if !hierarchy {
+                    write_ipv6_extensions(pkt, l, out);
+                }
             }
+            // The hierarchy shows extension headers inside the IPv6 item.
+            Proto::Ipv6Fragment if hierarchy => {}
             Proto::Ipv6Fragment => push(out, "ipv6.fraghdr"),
             Proto::Dns | Proto::Http => push(out, app_name(pkt, i)),
             p => push(out, p.filter_name()),

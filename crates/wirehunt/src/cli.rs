@@ -17,6 +17,73 @@ pub enum Command {
     Packets(PacketsArgs),
     /// Find, classify and explain attacks; give every TCP reset a verdict.
     Hunt(HuntArgs),
+    /// Wireshark's statistics views, with tshark's numbers.
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(subcommand)]
+    pub view: StatsView,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsView {
+    /// Capture file properties, as capinfos prints them.
+    Info(InputArgs),
+    /// Protocol hierarchy: frames and bytes per protocol (tshark -z io,phs).
+    Phs(InputArgs),
+    /// Conversations between two endpoints (tshark -z conv,TYPE).
+    Conv(TableArgs),
+    /// Endpoints and what they sent and received (tshark -z endpoints,TYPE).
+    Endpoints(TableArgs),
+    /// Frames and bytes per interval, with a chart (tshark -z io,stat,INTERVAL).
+    Io(IoArgs),
+}
+
+/// What every statistics view reads.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Capture file (pcap, pcapng, optionally gzip-compressed); `-` reads standard input.
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+    /// Count only the frames matching this display filter.
+    #[arg(short = 'Y', value_name = "FILTER")]
+    pub display_filter: Option<String>,
+    /// Capture filter in tcpdump's syntax (libpcap), applied first.
+    #[arg(short = 'f', value_name = "BPF")]
+    pub capture_filter: Option<String>,
+    /// JSON instead of a table (field names in the README).
+    #[arg(long)]
+    pub json: bool,
+    /// Read regular files through a buffer instead of memory-mapping them.
+    #[arg(long)]
+    pub no_mmap: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TableArgs {
+    /// eth, ip, ipv6, tcp or udp.
+    #[arg(value_name = "TYPE", value_parser = ["eth", "ip", "ipv6", "tcp", "udp"])]
+    pub kind: String,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Show only the first N rows.
+    #[arg(short = 'n', long = "top", value_name = "N")]
+    pub top: Option<usize>,
+    /// Row order: frames (tshark's), bytes, start, duration or address.
+    #[arg(long, value_name = "KEY", default_value = "frames",
+          value_parser = ["frames", "bytes", "start", "duration", "address"])]
+    pub sort: String,
+}
+
+#[derive(Debug, Args)]
+pub struct IoArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Interval length: 1s, 100ms, 10us, 1m, or plain seconds (0.5).
+    #[arg(long, short = 'i', value_name = "DURATION", default_value = "1s")]
+    pub interval: String,
 }
 
 #[derive(Debug, Args)]

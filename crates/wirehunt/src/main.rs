@@ -6,6 +6,9 @@ mod bpf;
 mod cli;
 mod hunt;
 mod packets;
+mod pass;
+mod stats;
+mod table;
 
 use std::process::ExitCode;
 
@@ -19,6 +22,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         cli::Command::Packets(p) => packets::run(&p),
         cli::Command::Hunt(h) => hunt::run(&h),
+        cli::Command::Stats(s) => stats::run(&s),
     };
     match result {
         Ok(code) => code,

@@ -4,13 +4,11 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use wirehunt_capture::{CaptureReader, OpenOptions};
 use wirehunt_fields::columns::LineWriter;
 use wirehunt_fields::{Field, FrameCtx, Value};
-use wirehunt_flow::{ConversationTable, FlowConfig};
 
-use crate::EXIT_INPUT;
 use crate::cli::PacketsArgs;
+use crate::pass::{Source, each_frame};
 
 /// How `-T fields` joins values (tshark's `-E` options).
 struct FieldFormat {
@@ -133,17 +131,6 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
     if !unknown.is_empty() {
         bail!("unknown field(s): {}", unknown.join(", "));
     }
-    let filter = match &args.display_filter {
-        Some(text) => Some(
-            wirehunt_filter::Filter::new(text)
-                .map_err(|e| anyhow::anyhow!("invalid display filter: {e}"))?,
-        ),
-        None => None,
-    };
-    let mut bpf = match &args.capture_filter {
-        Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
-        None => None,
-    };
     let fields_mode = args.format.as_deref() == Some("fields");
     if fields_mode && fields.is_empty() {
         bail!("-T fields needs at least one -e FIELD");
@@ -161,17 +148,6 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         Mode::List(LineWriter::default())
     };
 
-    let mut reader = CaptureReader::open(
-        path,
-        OpenOptions {
-            no_mmap: args.no_mmap,
-        },
-    )
-    .with_context(|| format!("{}", path.display()))?;
-    let mut table = ConversationTable::new(FlowConfig {
-        max_conversations: args.max_conversations.max(1),
-        ..FlowConfig::default()
-    });
     let mut out = Output::new();
     if let Mode::Fields(fields, fmt) = &mode
         && fmt.header
@@ -184,73 +160,43 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         }
         out.buf.push(b'\n');
     }
-    let mut first_ts = None;
-    let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
+    let src = Source {
+        path,
+        no_mmap: args.no_mmap,
+        display_filter: args.display_filter.as_deref(),
+        capture_filter: args.capture_filter.as_deref(),
+        max_conversations: args.max_conversations,
+        limit: args.count.unwrap_or(u64::MAX),
+    };
     let mut scratch = Vec::new();
-    let mut damage = None;
-    let limit = args.count.unwrap_or(u64::MAX);
-    let mut n = 0u64;
-    while n < limit && !out.closed {
-        let frame = match reader.next_frame() {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                damage = Some(e);
-                break;
-            }
-        };
-        n += 1;
-        let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
-        if let Some(b) = bpf.as_mut()
-            && !b.matches(frame.link_type, frame.data)
-        {
-            continue;
-        }
-        let pkt =
-            wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
-        let flows = table.track(&pkt, frame.ts_ns);
-        let http = http.feed(&pkt, &flows);
-        let ctx = FrameCtx {
-            frame: &frame,
-            pkt: &pkt,
-            flows,
-            first_ts_ns,
-            http,
-        };
-        if let Some(f) = &filter
-            && !f.matches(&ctx)
-        {
+    let mut write_err = None;
+    let pass = each_frame(&src, |ctx, matched| {
+        let digits = ctx.frame.precision.digits().min(9);
+        if !matched {
             // The packet list still sees the frame (an echo reply names
             // its request even when the request is filtered out).
             if let Mode::List(w) = &mut mode {
                 scratch.clear();
-                w.write(&ctx, frame.precision.digits().min(9), &mut scratch);
+                w.write(ctx, digits, &mut scratch);
             }
-            continue;
+            return true;
         }
         match &mut mode {
-            Mode::List(w) => w.write(&ctx, frame.precision.digits().min(9), &mut out.buf),
-            Mode::Fields(fields, fmt) => {
-                write_fields(&ctx, fields, fmt, &mut scratch, &mut out.buf)
-            }
-            Mode::Json(fields) => write_json(&ctx, fields, &mut scratch, &mut out.buf),
+            Mode::List(w) => w.write(ctx, digits, &mut out.buf),
+            Mode::Fields(fields, fmt) => write_fields(ctx, fields, fmt, &mut scratch, &mut out.buf),
+            Mode::Json(fields) => write_json(ctx, fields, &mut scratch, &mut out.buf),
         }
-        out.maybe_flush()?;
+        if let Err(e) = out.maybe_flush() {
+            write_err = Some(e);
+            return false;
+        }
+        !out.closed
+    })?;
+    if let Some(e) = write_err {
+        return Err(e.into());
     }
     out.flush()?;
-    if let Some(e) = damage {
-        let frames = if n == 1 {
-            "frame before it was"
-        } else {
-            "frames before it were"
-        };
-        eprintln!(
-            "wirehunt: {}: {e}; the {n} {frames} processed",
-            path.display()
-        );
-        return Ok(ExitCode::from(EXIT_INPUT));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(pass.finish(path))
 }
 
 fn write_fields(

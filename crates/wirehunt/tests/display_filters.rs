@@ -140,12 +140,7 @@ fn filters_select_the_frames_tshark_selects() {
         .iter()
         .map(|(t, good)| good.then(|| Filter::new(t).ok()).flatten())
         .collect();
-    let open: BTreeSet<String> = std::fs::read_to_string(dir().join("OPEN.txt"))
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect();
+    let open: BTreeSet<String> = common::open_list(&dir().join("OPEN.txt"));
     let mut failures = Vec::new();
     let mut still_open = BTreeSet::new();
     let (mut caps, mut checks) = (0, 0);

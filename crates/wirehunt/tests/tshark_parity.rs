@@ -314,37 +314,7 @@ fn field_columns(tsv: &str, header: bool) -> Vec<Vec<String>> {
     cols
 }
 
-/// Protocols wirehunt names in `frame.protocols`; the chain is compared up
-/// to the first name outside this list (application protocols wirehunt
-/// does not decode yet, where it says `data`), on both sides.
-const CHAIN_PROTOCOLS: &[&str] = &[
-    "eth",
-    "ethertype",
-    "vlan",
-    "sll",
-    "null",
-    "raw",
-    "mpls",
-    "arp",
-    "ip",
-    "ipv6",
-    "ipv6.fraghdr",
-    "ipv6.hopopts",
-    "ipv6.routing",
-    "ipv6.dstopts",
-    "tcp",
-    "udp",
-    "icmp",
-    "icmpv6",
-    "gre",
-    "vxlan",
-    "dns",
-    "mdns",
-    "llmnr",
-    "data",
-];
-
-/// The comparable form of a field value (see `CHAIN_PROTOCOLS`).
+/// The comparable form of a field value (see `common::DECODED_PROTOCOLS`).
 fn normalize_field(field: &str, value: &str) -> String {
     if field != "frame.protocols" {
         return value.to_string();
@@ -354,7 +324,7 @@ fn normalize_field(field: &str, value: &str) -> String {
     // reassembly) is not compared.
     let mut out: Vec<&str> = Vec::new();
     for p in value.split(':') {
-        if !CHAIN_PROTOCOLS.contains(&p) || p == "data" {
+        if !(p == "ethertype" || common::DECODED_PROTOCOLS.contains(&p)) {
             break;
         }
         out.push(p);
@@ -415,16 +385,6 @@ fn first_difference(cap: &Path, what: &str, ours: &[String]) -> String {
     )
 }
 
-/// Differences not resolved yet, from `tests/tshark/OPEN.txt`.
-fn open_differences() -> std::collections::BTreeSet<String> {
-    fs::read_to_string(expected_dir().join("OPEN.txt"))
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| l.trim().to_string())
-        .collect()
-}
-
 fn known(cap: &str, what: &str) -> Option<&'static str> {
     KNOWN_DIFFERENCES
         .iter()
@@ -444,7 +404,7 @@ fn packet_list_and_fields_match_tshark() {
     let field_arg = FIELDS.iter().flat_map(|f| ["-e", f]).collect::<Vec<_>>();
     let mut failures = Vec::new();
     let mut known_seen = Vec::new();
-    let open = open_differences();
+    let open = common::open_list(&expected_dir().join("OPEN.txt"));
     let mut open_seen = std::collections::BTreeSet::new();
     let (mut frames_total, mut frames_info) = (0usize, 0usize);
     let caps = captures(&corpus);

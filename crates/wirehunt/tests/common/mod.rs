@@ -51,3 +51,43 @@ pub fn corpus() -> Option<PathBuf> {
         });
     dir.join("public").is_dir().then_some(dir)
 }
+
+/// Protocols whose place in a frame's protocol chain wirehunt decodes.
+/// Chains (`frame.protocols`, the protocol hierarchy) are compared with
+/// tshark's up to the first protocol outside this list: an application
+/// protocol wirehunt does not decode yet, where it says `data`.
+pub const DECODED_PROTOCOLS: &[&str] = &[
+    "eth",
+    "vlan",
+    "sll",
+    "null",
+    "raw",
+    "mpls",
+    "arp",
+    "ip",
+    "ipv6",
+    "ipv6.fraghdr",
+    "ipv6.hopopts",
+    "ipv6.routing",
+    "ipv6.dstopts",
+    "tcp",
+    "udp",
+    "icmp",
+    "icmpv6",
+    "gre",
+    "vxlan",
+    "dns",
+    "mdns",
+    "llmnr",
+];
+
+/// The lines of a ratchet file (`OPEN.txt`): differences from tshark not
+/// solved yet, one per line, `#` comments skipped.
+pub fn open_list(path: &std::path::Path) -> std::collections::BTreeSet<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.trim().to_string())
+        .collect()
+}

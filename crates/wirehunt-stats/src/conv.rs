@@ -1,0 +1,468 @@
+//! Conversations and endpoints (`tshark -z conv,X` and `-z endpoints,X`).
+//!
+//! Wireshark's taps, reproduced:
+//! - every header of the kind counts, tunnelled ones included, but not the
+//!   headers an ICMP error quotes, nor IPv6 headers of fragments before
+//!   the last, nor TCP headers the snapshot length cut short;
+//! - a conversation is the pair of (address, port) either way; its A side
+//!   is the source of its first frame; conversations are also split by
+//!   `tcp.stream` / `udp.stream`, so a reused port pair makes a new row;
+//! - bytes are frame lengths on the wire; times are relative to the first
+//!   frame of the capture;
+//! - rows come out by total frames, most first, ties in order of
+//!   appearance (tshark's order); endpoints likewise.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashMap;
+use serde::Serialize;
+use wirehunt_dissect::{EthernetFrame, Packet, Proto};
+use wirehunt_flow::Flows;
+
+/// Which header a table follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConvKind {
+    Eth,
+    Ip,
+    Ipv6,
+    Tcp,
+    Udp,
+}
+
+impl ConvKind {
+    pub const ALL: [ConvKind; 5] = [
+        ConvKind::Eth,
+        ConvKind::Ip,
+        ConvKind::Ipv6,
+        ConvKind::Tcp,
+        ConvKind::Udp,
+    ];
+
+    /// tshark's heading ("TCP Conversations").
+    pub fn title(self) -> &'static str {
+        match self {
+            ConvKind::Eth => "Ethernet",
+            ConvKind::Ip => "IPv4",
+            ConvKind::Ipv6 => "IPv6",
+            ConvKind::Tcp => "TCP",
+            ConvKind::Udp => "UDP",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ConvKind::Eth => "eth",
+            ConvKind::Ip => "ip",
+            ConvKind::Ipv6 => "ipv6",
+            ConvKind::Tcp => "tcp",
+            ConvKind::Udp => "udp",
+        }
+    }
+
+    /// True for the kinds with ports.
+    pub fn has_ports(self) -> bool {
+        matches!(self, ConvKind::Tcp | ConvKind::Udp)
+    }
+}
+
+impl FromStr for ConvKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ConvKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown conversation type {s:?}: eth, ip, ipv6, tcp or udp"))
+    }
+}
+
+/// An endpoint address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Addr {
+    Mac([u8; 6]),
+    Ip(IpAddr),
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Addr::Mac(m) => write!(
+                f,
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                m[0], m[1], m[2], m[3], m[4], m[5]
+            ),
+            Addr::Ip(ip) => ip.fmt(f),
+        }
+    }
+}
+
+impl Serialize for Addr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One row of a conversation table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conversation {
+    pub a: Addr,
+    pub port_a: u16,
+    pub b: Addr,
+    pub port_b: u16,
+    pub frames_ab: u64,
+    pub bytes_ab: u64,
+    pub frames_ba: u64,
+    pub bytes_ba: u64,
+    /// First and last frame, ns relative to the capture's first frame.
+    pub start_ns: i64,
+    pub end_ns: i64,
+}
+
+impl Conversation {
+    pub fn frames(&self) -> u64 {
+        self.frames_ab + self.frames_ba
+    }
+    pub fn bytes(&self) -> u64 {
+        self.bytes_ab + self.bytes_ba
+    }
+    pub fn duration_ns(&self) -> i64 {
+        self.end_ns - self.start_ns
+    }
+    /// Seconds from first to last frame, computed as tshark does (in
+    /// doubles, so that rounding to 4 decimals agrees).
+    pub fn duration(&self) -> f64 {
+        crate::units::tshark_duration(self.start_ns, self.end_ns)
+    }
+}
+
+/// One row of an endpoint table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub addr: Addr,
+    pub port: u16,
+    pub tx_frames: u64,
+    pub tx_bytes: u64,
+    pub rx_frames: u64,
+    pub rx_bytes: u64,
+}
+
+impl Endpoint {
+    pub fn frames(&self) -> u64 {
+        self.tx_frames + self.rx_frames
+    }
+    pub fn bytes(&self) -> u64 {
+        self.tx_bytes + self.rx_bytes
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct ConvKey {
+    lo: Addr,
+    hi: Addr,
+    lo_port: u16,
+    hi_port: u16,
+    /// `tcp.stream` / `udp.stream`, 0 for the other kinds.
+    id: u32,
+}
+
+/// Conversations and endpoints of one kind, built frame by frame.
+pub struct ConvTable {
+    kind: ConvKind,
+    max_rows: usize,
+    conv_index: HashMap<ConvKey, u32, RandomState>,
+    convs: Vec<Conversation>,
+    ep_index: HashMap<(Addr, u16), u32, RandomState>,
+    endpoints: Vec<Endpoint>,
+    /// Frames not counted because a table was full.
+    overflow_frames: u64,
+}
+
+impl ConvTable {
+    /// Default cap on rows (conversations, and endpoints, each).
+    pub const DEFAULT_MAX_ROWS: usize = (1 << 22) / 8 * 7;
+
+    pub fn new(kind: ConvKind, max_rows: usize) -> ConvTable {
+        ConvTable {
+            kind,
+            max_rows: max_rows.max(1),
+            conv_index: HashMap::default(),
+            convs: Vec::new(),
+            ep_index: HashMap::default(),
+            endpoints: Vec::new(),
+            overflow_frames: 0,
+        }
+    }
+
+    pub fn kind(&self) -> ConvKind {
+        self.kind
+    }
+
+    /// Counts one frame: every header of the table's kind it carries.
+    /// `rel_ns` is the frame's time relative to the capture's first frame.
+    pub fn see(&mut self, pkt: &Packet<'_>, flows: &Flows, rel_ns: i64, len: u32) {
+        let layers = pkt.layers();
+        match self.kind {
+            ConvKind::Eth => {
+                for l in layers.iter().filter(|l| l.proto == Proto::Ethernet) {
+                    if let Some(e) = EthernetFrame::new_checked(pkt.bytes(l)) {
+                        let (s, d) = (Addr::Mac(e.src().0), Addr::Mac(e.dst().0));
+                        self.add(s, 0, d, 0, 0, rel_ns, len);
+                    }
+                }
+            }
+            ConvKind::Ip | ConvKind::Ipv6 => {
+                let want = if self.kind == ConvKind::Ip {
+                    Proto::Ipv4
+                } else {
+                    Proto::Ipv6
+                };
+                for (i, l) in layers.iter().enumerate() {
+                    if l.proto != want || l.quoted || nonfinal_fragment(pkt, i) {
+                        continue;
+                    }
+                    if let Some((s, d)) = ip_pair(pkt.bytes(l), want) {
+                        self.add(Addr::Ip(s), 0, Addr::Ip(d), 0, 0, rel_ns, len);
+                    }
+                }
+            }
+            ConvKind::Tcp | ConvKind::Udp => {
+                let want = if self.kind == ConvKind::Tcp {
+                    Proto::Tcp
+                } else {
+                    Proto::Udp
+                };
+                for t in pkt.transports().filter(|t| t.proto == want && !t.quoted) {
+                    if want == Proto::Tcp && header_cut(pkt, t.layer) {
+                        continue;
+                    }
+                    let id = flows.at_layer(t.layer).map_or(0, |f| f.stream);
+                    self.add(
+                        Addr::Ip(t.src),
+                        t.src_port,
+                        Addr::Ip(t.dst),
+                        t.dst_port,
+                        id,
+                        rel_ns,
+                        len,
+                    );
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add(&mut self, src: Addr, sport: u16, dst: Addr, dport: u16, id: u32, rel: i64, len: u32) {
+        let len = len as u64;
+        let key = if (src, sport) <= (dst, dport) {
+            ConvKey {
+                lo: src,
+                hi: dst,
+                lo_port: sport,
+                hi_port: dport,
+                id,
+            }
+        } else {
+            ConvKey {
+                lo: dst,
+                hi: src,
+                lo_port: dport,
+                hi_port: sport,
+                id,
+            }
+        };
+        let idx = match self.conv_index.get(&key) {
+            Some(&i) => Some(i as usize),
+            None if self.convs.len() < self.max_rows => {
+                self.convs.push(Conversation {
+                    a: src,
+                    port_a: sport,
+                    b: dst,
+                    port_b: dport,
+                    frames_ab: 0,
+                    bytes_ab: 0,
+                    frames_ba: 0,
+                    bytes_ba: 0,
+                    start_ns: rel,
+                    end_ns: rel,
+                });
+                self.conv_index.insert(key, (self.convs.len() - 1) as u32);
+                Some(self.convs.len() - 1)
+            }
+            None => None,
+        };
+        match idx {
+            Some(i) => {
+                let c = &mut self.convs[i];
+                if c.a == src && c.b == dst && c.port_a == sport && c.port_b == dport {
+                    c.frames_ab += 1;
+                    c.bytes_ab += len;
+                } else {
+                    c.frames_ba += 1;
+                    c.bytes_ba += len;
+                }
+                c.start_ns = c.start_ns.min(rel);
+                c.end_ns = c.end_ns.max(rel);
+            }
+            None => self.overflow_frames += 1,
+        }
+        let ports = self.kind.has_ports();
+        if let Some(e) = self.endpoint(src, if ports { sport } else { 0 }) {
+            e.tx_frames += 1;
+            e.tx_bytes += len;
+        }
+        if let Some(e) = self.endpoint(dst, if ports { dport } else { 0 }) {
+            e.rx_frames += 1;
+            e.rx_bytes += len;
+        }
+    }
+
+    fn endpoint(&mut self, addr: Addr, port: u16) -> Option<&mut Endpoint> {
+        let i = match self.ep_index.get(&(addr, port)) {
+            Some(&i) => i as usize,
+            None if self.endpoints.len() < self.max_rows => {
+                self.endpoints.push(Endpoint {
+                    addr,
+                    port,
+                    tx_frames: 0,
+                    tx_bytes: 0,
+                    rx_frames: 0,
+                    rx_bytes: 0,
+                });
+                self.ep_index
+                    .insert((addr, port), (self.endpoints.len() - 1) as u32);
+                self.endpoints.len() - 1
+            }
+            None => {
+                self.overflow_frames += 1;
+                return None;
+            }
+        };
+        self.endpoints.get_mut(i)
+    }
+
+    /// Conversations in order of appearance.
+    pub fn conversations(&self) -> &[Conversation] {
+        &self.convs
+    }
+
+    /// Endpoints in order of appearance.
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+
+    /// Frame headers not counted because the table reached its cap.
+    pub fn overflow(&self) -> u64 {
+        self.overflow_frames
+    }
+}
+
+/// A TCP header (options included) cut short by the snapshot length:
+/// Wireshark stops dissecting it with an exception before its tap runs.
+fn header_cut(pkt: &Packet<'_>, layer: usize) -> bool {
+    pkt.layers().get(layer).is_none_or(|l| {
+        let b = pkt.bytes(l);
+        b.len() < 20 || b.len() < ((b[12] >> 4) as usize) * 4
+    })
+}
+
+/// An IPv6 header followed by a fragment header with more fragments to
+/// come: Wireshark counts the datagram once, on the frame that completes
+/// it.
+fn nonfinal_fragment(pkt: &Packet<'_>, i: usize) -> bool {
+    pkt.layers().get(i + 1).is_some_and(|f| {
+        f.proto == Proto::Ipv6Fragment && pkt.bytes(f).get(3).is_some_and(|b| b & 1 == 1)
+    })
+}
+
+fn ip_pair(b: &[u8], proto: Proto) -> Option<(IpAddr, IpAddr)> {
+    match proto {
+        Proto::Ipv4 => wirehunt_dissect::Ipv4Packet::new_checked(b)
+            .map(|ip| (IpAddr::from(ip.src()), IpAddr::from(ip.dst()))),
+        _ => wirehunt_dissect::Ipv6Packet::new_checked(b)
+            .map(|ip| (IpAddr::from(ip.src()), IpAddr::from(ip.dst()))),
+    }
+}
+
+/// How rows are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortBy {
+    /// Total frames, most first (tshark's order).
+    #[default]
+    Frames,
+    Bytes,
+    /// Earliest first.
+    Start,
+    Duration,
+    /// Address, then port.
+    Address,
+}
+
+impl FromStr for SortBy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "frames" | "packets" => SortBy::Frames,
+            "bytes" => SortBy::Bytes,
+            "start" => SortBy::Start,
+            "duration" => SortBy::Duration,
+            "address" => SortBy::Address,
+            _ => {
+                return Err(format!(
+                    "unknown sort key {s:?}: frames, bytes, start, duration or address"
+                ));
+            }
+        })
+    }
+}
+
+fn addr_order(a: &Addr) -> (u8, [u8; 16]) {
+    match a {
+        Addr::Mac(m) => {
+            let mut k = [0u8; 16];
+            k[..6].copy_from_slice(m);
+            (0, k)
+        }
+        Addr::Ip(IpAddr::V4(v)) => {
+            let mut k = [0u8; 16];
+            k[..4].copy_from_slice(&v.octets());
+            (1, k)
+        }
+        Addr::Ip(IpAddr::V6(v)) => (2, v.octets()),
+    }
+}
+
+/// Conversations ordered by `by` (stable: ties keep their order of
+/// appearance), at most `top` of them.
+pub fn sorted_conversations(
+    rows: &[Conversation],
+    by: SortBy,
+    top: Option<usize>,
+) -> Vec<Conversation> {
+    let mut v = rows.to_vec();
+    match by {
+        SortBy::Frames => v.sort_by_key(|c| std::cmp::Reverse(c.frames())),
+        SortBy::Bytes => v.sort_by_key(|c| std::cmp::Reverse(c.bytes())),
+        SortBy::Start => v.sort_by_key(|c| c.start_ns),
+        SortBy::Duration => v.sort_by_key(|c| std::cmp::Reverse(c.duration_ns())),
+        SortBy::Address => {
+            v.sort_by_key(|c| (addr_order(&c.a), c.port_a, addr_order(&c.b), c.port_b))
+        }
+    }
+    v.truncate(top.unwrap_or(usize::MAX));
+    v
+}
+
+/// Endpoints ordered by `by` (`Start` and `Duration` fall back to frames).
+pub fn sorted_endpoints(rows: &[Endpoint], by: SortBy, top: Option<usize>) -> Vec<Endpoint> {
+    let mut v = rows.to_vec();
+    match by {
+        SortBy::Bytes => v.sort_by_key(|e| std::cmp::Reverse(e.bytes())),
+        SortBy::Address => v.sort_by_key(|e| (addr_order(&e.addr), e.port)),
+        _ => v.sort_by_key(|e| std::cmp::Reverse(e.frames())),
+    }
+    v.truncate(top.unwrap_or(usize::MAX));
+    v
+}

@@ -1,0 +1,146 @@
+//! Protocol hierarchy (`tshark -q -z io,phs`).
+//!
+//! Every frame adds its frame length to each protocol on its path from
+//! the link layer inward; children keep their order of first appearance.
+//! The path is the frame's `frame.protocols` chain without the
+//! `ethertype` steps and the headers quoted by ICMP errors
+//! ([`write_hierarchy_path`]). A frame whose payload wirehunt does not decode ends in `data`,
+//! where tshark may name an application protocol: [`Hierarchy::undecoded`]
+//! counts those frames so the output can say how much that is.
+
+use serde::{Deserialize, Serialize};
+use wirehunt_dissect::Packet;
+use wirehunt_fields::protocols::write_hierarchy_path;
+
+/// One protocol in the tree.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhsNode {
+    pub protocol: String,
+    pub frames: u64,
+    pub bytes: u64,
+    pub children: Vec<PhsNode>,
+}
+
+struct Node {
+    name: Box<str>,
+    frames: u64,
+    bytes: u64,
+    children: Vec<u32>,
+}
+
+/// The tree, built frame by frame.
+pub struct Hierarchy {
+    nodes: Vec<Node>,
+    roots: Vec<u32>,
+    frames: u64,
+    bytes: u64,
+    undecoded: u64,
+    scratch: Vec<u8>,
+}
+
+/// Most distinct nodes kept (a hostile capture could nest endlessly
+/// varied tunnels); later new paths stop at the last known node.
+const MAX_NODES: usize = 1 << 16;
+
+impl Default for Hierarchy {
+    fn default() -> Self {
+        Hierarchy {
+            nodes: Vec::new(),
+            roots: Vec::new(),
+            frames: 0,
+            bytes: 0,
+            undecoded: 0,
+            scratch: Vec::with_capacity(128),
+        }
+    }
+}
+
+impl Hierarchy {
+    /// Counts one frame; `commented` when it carries a pcapng comment
+    /// (Wireshark then roots its path at `pkt_comment`).
+    pub fn see(&mut self, pkt: &Packet<'_>, len: u32, commented: bool) {
+        let len = len as u64;
+        self.frames += 1;
+        self.bytes += len;
+        let mut chain = std::mem::take(&mut self.scratch);
+        chain.clear();
+        if commented {
+            chain.extend_from_slice(b"pkt_comment:");
+        }
+        write_hierarchy_path(pkt, &mut chain);
+        let mut parent: Option<u32> = None;
+        for name in chain.split(|&c| c == b':') {
+            if name.is_empty() {
+                continue;
+            }
+            if name == b"data" {
+                self.undecoded += 1;
+            }
+            let siblings = match parent {
+                Some(p) => &self.nodes[p as usize].children,
+                None => &self.roots,
+            };
+            let found = siblings
+                .iter()
+                .copied()
+                .find(|&i| self.nodes[i as usize].name.as_bytes() == name);
+            let idx = match found {
+                Some(i) => i,
+                None if self.nodes.len() < MAX_NODES => {
+                    let i = self.nodes.len() as u32;
+                    self.nodes.push(Node {
+                        name: String::from_utf8_lossy(name).into(),
+                        frames: 0,
+                        bytes: 0,
+                        children: Vec::new(),
+                    });
+                    match parent {
+                        Some(p) => self.nodes[p as usize].children.push(i),
+                        None => self.roots.push(i),
+                    }
+                    i
+                }
+                None => break,
+            };
+            let n = &mut self.nodes[idx as usize];
+            n.frames += 1;
+            n.bytes += len;
+            parent = Some(idx);
+        }
+        self.scratch = chain;
+    }
+
+    /// Frames seen.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Bytes seen (frame lengths).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Frames with payload wirehunt does not decode (a `data` node).
+    pub fn undecoded(&self) -> u64 {
+        self.undecoded
+    }
+
+    /// The finished tree.
+    pub fn tree(&self) -> Vec<PhsNode> {
+        fn build(h: &Hierarchy, i: u32, depth: usize) -> PhsNode {
+            let n = &h.nodes[i as usize];
+            PhsNode {
+                protocol: n.name.to_string(),
+                frames: n.frames,
+                bytes: n.bytes,
+                // The depth is bounded by the dissector's layer limit.
+                children: if depth < 64 {
+                    n.children.iter().map(|&c| build(h, c, depth + 1)).collect()
+                } else {
+                    Vec::new()
+                },
+            }
+        }
+        self.roots.iter().map(|&r| build(self, r, 0)).collect()
+    }
+}

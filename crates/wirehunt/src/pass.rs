@@ -1,0 +1,142 @@
+//! One pass over a capture: read, filter, dissect, follow conversations,
+//! and hand each frame to a view. Shared by `packets` and `stats`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use wirehunt_capture::{CaptureError, CaptureInfo, CaptureReader, OpenOptions};
+use wirehunt_fields::FrameCtx;
+use wirehunt_flow::{ConversationTable, FlowConfig};
+
+use crate::EXIT_INPUT;
+use crate::table::Progress;
+
+/// What a pass over a capture leaves besides the views' own state.
+pub struct Pass {
+    pub info: CaptureInfo,
+    pub file_size: Option<u64>,
+    /// Frames read (before filters).
+    pub frames: u64,
+    pub damage: Option<CaptureError>,
+}
+
+impl Pass {
+    /// Prints the damage message (after the view) and picks the exit status.
+    pub fn finish(self, path: &Path) -> ExitCode {
+        match self.damage {
+            Some(e) => {
+                let n = self.frames;
+                let frames = if n == 1 {
+                    "frame before it was"
+                } else {
+                    "frames before it were"
+                };
+                eprintln!(
+                    "wirehunt: {}: {e}; the {n} {frames} counted",
+                    path.display()
+                );
+                ExitCode::from(EXIT_INPUT)
+            }
+            None => ExitCode::SUCCESS,
+        }
+    }
+}
+
+/// Where frames come from and which of them count.
+pub struct Source<'a> {
+    pub path: &'a Path,
+    pub no_mmap: bool,
+    /// Display filter (Wireshark's language).
+    pub display_filter: Option<&'a str>,
+    /// Capture filter (tcpdump's language), applied first.
+    pub capture_filter: Option<&'a str>,
+    pub max_conversations: usize,
+    /// Stop after this many frames.
+    pub limit: u64,
+}
+
+/// Reads a capture once. Every frame that passes the capture filter goes
+/// to `see` with its dissection and conversation info, and whether it
+/// matches the display filter (views that must still see the other frames,
+/// as the packet list does, get them too); `see` returns false to stop.
+pub fn each_frame(
+    src: &Source<'_>,
+    mut see: impl FnMut(&FrameCtx<'_, '_>, bool) -> bool,
+) -> anyhow::Result<Pass> {
+    let filter = match src.display_filter {
+        Some(text) => Some(
+            wirehunt_filter::Filter::new(text)
+                .map_err(|e| anyhow::anyhow!("invalid display filter: {e}"))?,
+        ),
+        None => None,
+    };
+    let mut bpf = match src.capture_filter {
+        Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
+        None => None,
+    };
+    let path = src.path;
+    let mut reader = CaptureReader::open(
+        path,
+        OpenOptions {
+            no_mmap: src.no_mmap,
+        },
+    )
+    .with_context(|| format!("{}", path.display()))?;
+    let file_size = if path.as_os_str() == "-" {
+        None
+    } else {
+        std::fs::metadata(path).ok().map(|m| m.len())
+    };
+    let mut progress = Progress::new(reader.file_len());
+    let mut table = ConversationTable::new(FlowConfig {
+        max_conversations: src.max_conversations.max(1),
+        ..FlowConfig::default()
+    });
+    let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
+    let mut first_ts = None;
+    let mut frames = 0u64;
+    let mut damage = None;
+    while frames < src.limit {
+        let frame = match reader.next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                damage = Some(e);
+                break;
+            }
+        };
+        frames += 1;
+        if frames.is_multiple_of(65_536) {
+            progress.update(frame.offset);
+        }
+        let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
+        if let Some(b) = bpf.as_mut()
+            && !b.matches(frame.link_type, frame.data)
+        {
+            continue;
+        }
+        let pkt =
+            wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
+        let flows = table.track(&pkt, frame.ts_ns);
+        let http = http.feed(&pkt, &flows);
+        let ctx = FrameCtx {
+            frame: &frame,
+            pkt: &pkt,
+            flows,
+            first_ts_ns,
+            http,
+        };
+        let matched = filter.as_ref().is_none_or(|f| f.matches(&ctx));
+        if !see(&ctx, matched) {
+            break;
+        }
+    }
+    progress.done();
+    Ok(Pass {
+        info: reader.info().clone(),
+        file_size,
+        frames,
+        damage,
+    })
+}

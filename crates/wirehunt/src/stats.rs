@@ -1,0 +1,413 @@
+//! `wirehunt stats`: capture properties, protocol hierarchy,
+//! conversations, endpoints and I/O, from one pass over the capture.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use wirehunt_fields::FrameCtx;
+use wirehunt_flow::FlowConfig;
+use wirehunt_stats::conv::{ConvKind, ConvTable, SortBy, sorted_conversations, sorted_endpoints};
+use wirehunt_stats::units::{grouped, nstime_to_sec, seconds};
+
+use crate::cli::{InputArgs, IoArgs, StatsArgs, StatsView, TableArgs};
+use crate::pass::{Pass, Source};
+use crate::table::{Align, Table, color_stdout};
+
+/// Reads a capture once, handing every frame that passes both filters to
+/// `see`.
+fn read_frames(args: &InputArgs, mut see: impl FnMut(&FrameCtx<'_, '_>)) -> anyhow::Result<Pass> {
+    let src = Source {
+        path: &args.capture,
+        no_mmap: args.no_mmap,
+        display_filter: args.display_filter.as_deref(),
+        capture_filter: args.capture_filter.as_deref(),
+        max_conversations: FlowConfig::default().max_conversations,
+        limit: u64::MAX,
+    };
+    crate::pass::each_frame(&src, |ctx, matched| {
+        if matched {
+            see(ctx);
+        }
+        true
+    })
+}
+
+pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
+    match &args.view {
+        StatsView::Info(a) => info(a),
+        StatsView::Phs(a) => phs(a),
+        StatsView::Conv(a) => conv(a, false),
+        StatsView::Endpoints(a) => conv(a, true),
+        StatsView::Io(a) => io(a),
+    }
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+fn info(args: &InputArgs) -> anyhow::Result<ExitCode> {
+    let mut stats = wirehunt_stats::capinfo::CapStats::default();
+    let pass = read_frames(args, |c| stats.see(c.frame))?;
+    let sha = if args.capture.as_os_str() == "-" {
+        None
+    } else {
+        wirehunt_stats::capinfo::sha256_file(&args.capture).ok()
+    };
+    let report = stats.finish(&pass.info, pass.file_size, sha);
+    if args.json {
+        print(&(serde_json::to_string(&report)? + "\n"))?;
+    } else {
+        let mut s = String::new();
+        let _ = writeln!(s, "{:<32}{}", "File name:", args.capture.display());
+        for (k, v) in report.lines() {
+            let k = match k.strip_prefix("interface ") {
+                Some(rest) => {
+                    let (n, label) = rest.split_once(' ').unwrap_or((rest, ""));
+                    format!("  #{n} {label}:")
+                }
+                None => format!("{k}:"),
+            };
+            let _ = writeln!(s, "{k:<32}{v}");
+        }
+        print(&s)?;
+    }
+    Ok(pass.finish(&args.capture))
+}
+
+fn phs(args: &InputArgs) -> anyhow::Result<ExitCode> {
+    let mut h = wirehunt_stats::phs::Hierarchy::default();
+    let pass = read_frames(args, |c| {
+        h.see(c.pkt, c.frame.orig_len, c.frame.comments().next().is_some())
+    })?;
+    let tree = h.tree();
+    if args.json {
+        print(&(serde_json::to_string(&tree)? + "\n"))?;
+    } else {
+        let mut t = Table::new(&[
+            ("Protocol", Align::Left),
+            ("Frames", Align::Right),
+            ("% Frames", Align::Right),
+            ("Bytes", Align::Right),
+            ("% Bytes", Align::Right),
+        ]);
+        let pct = |n: u64, d: u64| {
+            if d == 0 {
+                "0.0".to_string()
+            } else {
+                format!("{:.1}", n as f64 * 100.0 / d as f64)
+            }
+        };
+        fn walk(
+            t: &mut Table,
+            nodes: &[wirehunt_stats::phs::PhsNode],
+            depth: usize,
+            pct: &dyn Fn(u64, u64) -> String,
+            total: (u64, u64),
+        ) {
+            for n in nodes {
+                t.row(vec![
+                    format!("{}{}", "  ".repeat(depth), n.protocol),
+                    grouped(n.frames),
+                    pct(n.frames, total.0),
+                    grouped(n.bytes),
+                    pct(n.bytes, total.1),
+                ]);
+                walk(t, &n.children, depth + 1, pct, total);
+            }
+        }
+        walk(&mut t, &tree, 0, &pct, (h.frames(), h.bytes()));
+        let mut s = t.render(color_stdout());
+        let _ = writeln!(
+            s,
+            "\n{} frames, {} bytes. {} frames ({}%) carry payload wirehunt does not decode (shown as data; \
+             tshark may name an application protocol there).",
+            grouped(h.frames()),
+            grouped(h.bytes()),
+            grouped(h.undecoded()),
+            pct(h.undecoded(), h.frames())
+        );
+        print(&s)?;
+    }
+    Ok(pass.finish(&args.capture))
+}
+
+fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
+    let kind: ConvKind = args.kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let sort: SortBy = args.sort.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let mut table = ConvTable::new(kind, ConvTable::DEFAULT_MAX_ROWS);
+    let pass = read_frames(&args.input, |c| {
+        table.see(
+            c.pkt,
+            &c.flows,
+            c.frame.ts_ns - c.first_ts_ns,
+            c.frame.orig_len,
+        )
+    })?;
+    let ports = kind.has_ports();
+    let color = color_stdout();
+    let mut s = String::new();
+    if endpoints {
+        let rows = sorted_endpoints(table.endpoints(), sort, args.top);
+        if args.input.json {
+            for e in &rows {
+                let mut v = serde_json::json!({
+                    "address": e.addr,
+                    "frames": e.frames(),
+                    "bytes": e.bytes(),
+                    "tx_frames": e.tx_frames,
+                    "tx_bytes": e.tx_bytes,
+                    "rx_frames": e.rx_frames,
+                    "rx_bytes": e.rx_bytes,
+                });
+                if ports {
+                    v["port"] = e.port.into();
+                }
+                s.push_str(&v.to_string());
+                s.push('\n');
+            }
+        } else {
+            let mut head = vec![("Address", Align::Left)];
+            if ports {
+                head.push(("Port", Align::Right));
+            }
+            head.extend([
+                ("Frames", Align::Right),
+                ("Bytes", Align::Right),
+                ("Tx Frames", Align::Right),
+                ("Tx Bytes", Align::Right),
+                ("Rx Frames", Align::Right),
+                ("Rx Bytes", Align::Right),
+            ]);
+            let mut t = Table::new(&head);
+            for e in &rows {
+                let mut r = vec![e.addr.to_string()];
+                if ports {
+                    r.push(e.port.to_string());
+                }
+                r.extend([
+                    grouped(e.frames()),
+                    grouped(e.bytes()),
+                    grouped(e.tx_frames),
+                    grouped(e.tx_bytes),
+                    grouped(e.rx_frames),
+                    grouped(e.rx_bytes),
+                ]);
+                t.row(r);
+            }
+            let _ = writeln!(
+                s,
+                "{} Endpoints: {}",
+                kind.title(),
+                grouped(table.endpoints().len() as u64)
+            );
+            s.push_str(&t.render(color));
+        }
+    } else {
+        let rows = sorted_conversations(table.conversations(), sort, args.top);
+        if args.input.json {
+            for c in &rows {
+                let mut v = serde_json::json!({
+                    "address_a": c.a,
+                    "address_b": c.b,
+                    "frames_a_to_b": c.frames_ab,
+                    "bytes_a_to_b": c.bytes_ab,
+                    "frames_b_to_a": c.frames_ba,
+                    "bytes_b_to_a": c.bytes_ba,
+                    "frames": c.frames(),
+                    "bytes": c.bytes(),
+                    "rel_start": nstime_to_sec(c.start_ns),
+                    "duration": c.duration(),
+                });
+                if ports {
+                    v["port_a"] = c.port_a.into();
+                    v["port_b"] = c.port_b.into();
+                }
+                s.push_str(&v.to_string());
+                s.push('\n');
+            }
+        } else {
+            let mut head = vec![("Address A", Align::Left)];
+            if ports {
+                head.push(("Port A", Align::Right));
+            }
+            head.push(("Address B", Align::Left));
+            if ports {
+                head.push(("Port B", Align::Right));
+            }
+            head.extend([
+                ("Frames A→B", Align::Right),
+                ("Bytes A→B", Align::Right),
+                ("Frames B→A", Align::Right),
+                ("Bytes B→A", Align::Right),
+                ("Frames", Align::Right),
+                ("Bytes", Align::Right),
+                ("Rel Start", Align::Right),
+                ("Duration", Align::Right),
+            ]);
+            let mut t = Table::new(&head);
+            for c in &rows {
+                let mut r = vec![c.a.to_string()];
+                if ports {
+                    r.push(c.port_a.to_string());
+                }
+                r.push(c.b.to_string());
+                if ports {
+                    r.push(c.port_b.to_string());
+                }
+                r.extend([
+                    grouped(c.frames_ab),
+                    grouped(c.bytes_ab),
+                    grouped(c.frames_ba),
+                    grouped(c.bytes_ba),
+                    grouped(c.frames()),
+                    grouped(c.bytes()),
+                    seconds(c.start_ns, 6),
+                    format!("{:.4}", c.duration()),
+                ]);
+                t.row(r);
+            }
+            let _ = writeln!(
+                s,
+                "{} Conversations: {}",
+                kind.title(),
+                grouped(table.conversations().len() as u64)
+            );
+            s.push_str(&t.render(color));
+        }
+    }
+    if table.overflow() > 0 {
+        eprintln!(
+            "wirehunt: the table reached its cap of {} rows; {} headers were not counted",
+            ConvTable::DEFAULT_MAX_ROWS,
+            table.overflow()
+        );
+    }
+    print(&s)?;
+    Ok(pass.finish(&args.input.capture))
+}
+
+/// "1s", "100ms", "10us", "1m", "0.5" (seconds) to nanoseconds.
+fn parse_interval(text: &str) -> anyhow::Result<i64> {
+    let t = text.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1e6)
+    } else if let Some(n) = t.strip_suffix("us") {
+        (n, 1e3)
+    } else if let Some(n) = t.strip_suffix("ns") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1e9)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60e9)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3600e9)
+    } else {
+        (t, 1e9)
+    };
+    let v: f64 = num.trim().parse().with_context(|| {
+        format!("--interval {text}: expected a duration such as 1s, 100ms or 0.5")
+    })?;
+    let ns = (v * scale).round();
+    if !(1.0..1e18).contains(&ns) {
+        bail!("--interval {text}: must be at least 1ns");
+    }
+    Ok(ns as i64)
+}
+
+fn io(args: &IoArgs) -> anyhow::Result<ExitCode> {
+    let interval = parse_interval(&args.interval)?;
+    let mut io = wirehunt_stats::io::IoStats::new(interval);
+    let pass = read_frames(&args.input, |c| {
+        io.see(c.frame.ts_ns - c.first_ts_ns, c.frame.orig_len)
+    })?;
+    if io.beyond() > 0 {
+        eprintln!(
+            "wirehunt: {} frames lie past {} intervals of {}; choose a longer --interval to see them",
+            io.beyond(),
+            wirehunt_stats::io::IoStats::MAX_BUCKETS,
+            args.interval
+        );
+    }
+    let buckets = io.buckets();
+    if args.input.json {
+        let mut s = String::new();
+        for b in &buckets {
+            let v = serde_json::json!({
+                "start": b.start_ns as f64 / 1e9,
+                "end": b.end_ns as f64 / 1e9,
+                "frames": b.frames,
+                "bytes": b.bytes,
+            });
+            s.push_str(&v.to_string());
+            s.push('\n');
+        }
+        print(&s)?;
+        return Ok(pass.finish(&args.input.capture));
+    }
+    // Decimals enough to tell intervals apart.
+    let digits = {
+        let mut d = 0u8;
+        while d < 9 && interval % 10i64.pow(9 - d as u32) != 0 {
+            d += 1;
+        }
+        d
+    };
+    let max = buckets.iter().map(|b| b.frames).max().unwrap_or(0).max(1);
+    const BAR: usize = 40;
+    let mut t = Table::new(&[
+        ("Interval", Align::Left),
+        ("Frames", Align::Right),
+        ("Bytes", Align::Right),
+        ("", Align::Left),
+    ]);
+    for b in &buckets {
+        let len = (b.frames as u128 * BAR as u128).div_ceil(max as u128) as usize;
+        t.row(vec![
+            format!(
+                "{} – {}",
+                seconds(b.start_ns, digits),
+                seconds(b.end_ns, digits)
+            ),
+            grouped(b.frames),
+            grouped(b.bytes),
+            "█".repeat(len),
+        ]);
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Duration: {} s, interval: {}, frames per interval: {}",
+        seconds(io.span_ns(), 6),
+        args.interval,
+        sparkline(&buckets.iter().map(|b| b.frames).collect::<Vec<_>>())
+    );
+    s.push_str(&t.render(color_stdout()));
+    print(&s)?;
+    Ok(pass.finish(&args.input.capture))
+}
+
+/// The counts as one line of block characters, at most 80 wide (wider
+/// series are summed into 80 columns).
+fn sparkline(counts: &[u64]) -> String {
+    const TICKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let cols = counts.len().clamp(1, 80);
+    let per = counts.len().div_ceil(cols).max(1);
+    let sums: Vec<u64> = counts.chunks(per).map(|c| c.iter().sum()).collect();
+    let max = sums.iter().copied().max().unwrap_or(0);
+    sums.iter()
+        .map(|&v| {
+            if max == 0 || v == 0 {
+                ' '
+            } else {
+                TICKS[((v as u128 * 7).div_ceil(max as u128)) as usize]
+            }
+        })
+        .collect()
+}
