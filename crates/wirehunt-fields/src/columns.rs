@@ -45,6 +45,13 @@ impl LineWriter {
         self.info.clear();
         self.num.clear();
         let proto = summarize(ctx, &mut self.src, &mut self.dst, &mut self.info);
+        if ctx.tcp.flags & wirehunt_flow::analysis::flags::ANY != 0 {
+            // tshark's analysis labels go in front of whatever Info says.
+            self.num.clear();
+            ctx.tcp.write_labels(&mut self.num);
+            self.info.splice(0..0, self.num.iter().copied());
+            self.num.clear();
+        }
         self.match_echo(ctx);
 
         pad_left(

@@ -10,6 +10,7 @@ use wirehunt_dissect::{
     TcpSegment, UdpDatagram, VlanTag, http, tls,
 };
 use wirehunt_flow::Flows;
+use wirehunt_flow::analysis::flags as AF;
 
 use crate::Value;
 use crate::protocols::write_protocols;
@@ -25,6 +26,9 @@ pub struct FrameCtx<'a, 'p> {
     /// The HTTP request this frame completes, when requests are reassembled
     /// across segments (see [`crate::reassembly::HttpReassembly`]).
     pub http: crate::reassembly::HttpView<'p>,
+    /// Sequence analysis of the frame's TCP segment
+    /// ([`wirehunt_flow::analysis::TcpAnalyzer`]; default when not run).
+    pub tcp: wirehunt_flow::analysis::TcpAnalysis,
 }
 
 /// Receives each occurrence of a field.
@@ -160,6 +164,13 @@ fn tcp_flag(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, bit: u16) {
     each(c, Proto::Tcp, TcpSegment::new_checked, |t| {
         s.value(Value::Bool(t.has(bit)))
     })
+}
+
+/// A `tcp.analysis.*` flag: present (as true) when any of `bits` is set.
+fn analysis_flag(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, bits: u32) {
+    if c.tcp.flags & bits != 0 {
+        s.value(Value::Bool(true))
+    }
 }
 
 fn tcp_len(c: &FrameCtx<'_, '_>) -> Option<u32> {
@@ -590,6 +601,123 @@ static FIELDS: &[Field] = &[
             }
         }
     )),
+    field!("tcp.analysis.flags", "TCP Analysis Flags", Bool, |c, s| {
+        analysis_flag(c, s, AF::ANY)
+    }),
+    field!(
+        "tcp.analysis.retransmission",
+        "This frame is a (suspected) retransmission",
+        Bool,
+        |c, s| analysis_flag(
+            c,
+            s,
+            AF::RETRANSMISSION | AF::FAST_RETRANSMISSION | AF::SPURIOUS_RETRANSMISSION
+        )
+    ),
+    field!(
+        "tcp.analysis.fast_retransmission",
+        "This frame is a (suspected) fast retransmission",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::FAST_RETRANSMISSION)
+    ),
+    field!(
+        "tcp.analysis.spurious_retransmission",
+        "This frame is a (suspected) spurious retransmission",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::SPURIOUS_RETRANSMISSION)
+    ),
+    field!(
+        "tcp.analysis.out_of_order",
+        "This frame is a (suspected) out-of-order segment",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::OUT_OF_ORDER)
+    ),
+    field!(
+        "tcp.analysis.lost_segment",
+        "A segment before this frame wasn't captured",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::LOST_PACKET)
+    ),
+    field!(
+        "tcp.analysis.ack_lost_segment",
+        "This frame ACKs a segment we have not seen",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::ACK_LOST_PACKET)
+    ),
+    field!(
+        "tcp.analysis.keep_alive",
+        "This is a TCP keep-alive segment",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::KEEP_ALIVE)
+    ),
+    field!(
+        "tcp.analysis.keep_alive_ack",
+        "This is an ACK to a TCP keep-alive segment",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::KEEP_ALIVE_ACK)
+    ),
+    field!(
+        "tcp.analysis.duplicate_ack",
+        "This is a TCP duplicate ack",
+        Bool,
+        |c, s| {
+            // Wireshark adds this item twice (flag and detail).
+            analysis_flag(c, s, AF::DUPLICATE_ACK);
+            analysis_flag(c, s, AF::DUPLICATE_ACK);
+        }
+    ),
+    field!(
+        "tcp.analysis.duplicate_ack_num",
+        "Duplicate ACK #",
+        Uint,
+        |c, s| if c.tcp.has(AF::DUPLICATE_ACK) {
+            s.value(Value::Uint(c.tcp.dup_ack_num as u64))
+        }
+    ),
+    field!(
+        "tcp.analysis.duplicate_ack_frame",
+        "Duplicate to the ACK in frame",
+        Uint,
+        |c, s| if c.tcp.has(AF::DUPLICATE_ACK) {
+            s.value(Value::Uint(c.tcp.dup_ack_frame))
+        }
+    ),
+    field!(
+        "tcp.analysis.zero_window",
+        "This is a ZeroWindow segment",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::ZERO_WINDOW)
+    ),
+    field!(
+        "tcp.analysis.zero_window_probe",
+        "This is a ZeroWindowProbe segment",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::ZERO_WINDOW_PROBE)
+    ),
+    field!(
+        "tcp.analysis.zero_window_probe_ack",
+        "This is an ACK to a ZeroWindowProbe segment",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::ZERO_WINDOW_PROBE_ACK)
+    ),
+    field!(
+        "tcp.analysis.window_full",
+        "The transmission window is now completely full",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::WINDOW_FULL)
+    ),
+    field!(
+        "tcp.analysis.window_update",
+        "This is a tcp window update",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::WINDOW_UPDATE)
+    ),
+    field!(
+        "tcp.analysis.reused_ports",
+        "A new tcp session has started with previously seen ports",
+        Bool,
+        |c, s| analysis_flag(c, s, AF::REUSED_PORTS)
+    ),
     field!("tcp.options.wscale.shift", "Shift count", Uint, |c, s| {
         if let Some(t) = c.pkt.tcp() {
             for o in t.options() {

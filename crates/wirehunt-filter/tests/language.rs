@@ -43,6 +43,7 @@ fn run(filter: &str) -> Vec<u64> {
             flows: table.track(&pkt, frame.ts_ns),
             first_ts_ns: 0,
             http: Default::default(),
+            tcp: Default::default(),
         };
         if f.matches(&ctx) {
             out.push(frame.number);

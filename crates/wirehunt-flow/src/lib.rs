@@ -22,6 +22,8 @@
 //! memory, would reuse the old one). Hash tables are keyed by attacker
 //! data, so they use a randomly seeded hasher.
 
+pub mod analysis;
+
 use std::net::IpAddr;
 
 use foldhash::fast::RandomState;
@@ -79,6 +81,9 @@ pub struct FlowInfo {
     /// beyond the highest sequence number seen): Wireshark does not hand a
     /// retransmission to the application dissectors again.
     pub retransmission: bool,
+    /// Window scale of the reverse direction: -1 unknown, -2 not used,
+    /// else the shift.
+    pub rev_win_scale: i8,
 }
 
 /// The conversations of one packet's transport layers, outermost first.
@@ -102,6 +107,7 @@ impl Default for FlowInfo {
             window: 0,
             rev_base_seq: 0,
             retransmission: false,
+            rev_win_scale: -1,
         }
     }
 }
@@ -442,6 +448,14 @@ impl ConversationTable {
             *next += 1;
             ports_reused = true;
         }
+        // A SYN-ACK that does not match what this side sent before: Wireshark
+        // reports the ports as reused (the stream stays the same).
+        if fl & (flags::SYN | flags::ACK) == flags::SYN | flags::ACK
+            && conv.has(BASE_SET[fwd])
+            && conv.dir[fwd].base_seq != seq
+        {
+            ports_reused = true;
+        }
         let rev = 1 - fwd;
         // A SYN always (re)sets the base, even after earlier segments.
         if fl & flags::SYN != 0 {
@@ -505,6 +519,7 @@ impl ConversationTable {
             window,
             rev_base_seq,
             retransmission,
+            rev_win_scale: conv.win_scale[rev],
         })
     }
 }

@@ -19,6 +19,24 @@ pub enum Command {
     Hunt(HuntArgs),
     /// Wireshark's statistics views, with tshark's numbers.
     Stats(StatsArgs),
+    /// The payload of one TCP or UDP stream, each direction in order
+    /// (Follow TCP Stream; tshark -z follow,tcp,ascii,STREAM).
+    Follow(FollowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FollowArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The stream number (tcp.stream or udp.stream, as `packets` shows it).
+    #[arg(value_name = "STREAM")]
+    pub stream: u32,
+    /// tcp or udp.
+    #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp"])]
+    pub proto: String,
+    /// ascii (printable text), hex (a dump with offsets) or raw (one hex line per piece).
+    #[arg(long, default_value = "ascii", value_parser = ["ascii", "hex", "raw"])]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]
@@ -39,6 +57,17 @@ pub enum StatsView {
     Endpoints(TableArgs),
     /// Frames and bytes per interval, with a chart (tshark -z io,stat,INTERVAL).
     Io(IoArgs),
+    /// Expert information: resets, retransmissions, lost segments, … (tshark -z expert).
+    Expert(ExpertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExpertArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Show only items at least this severe.
+    #[arg(long, value_name = "SEVERITY", value_parser = ["error", "warning", "note", "chat"])]
+    pub severity: Option<String>,
 }
 
 /// What every statistics view reads.

@@ -46,6 +46,7 @@ pub fn hunt_file(
         filter.map(|_| wirehunt_flow::ConversationTable::new(wirehunt_flow::FlowConfig::default()));
     let mut first_ts = None;
     let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
+    let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
     loop {
         match reader.next_frame() {
             Ok(Some(frame)) => {
@@ -65,6 +66,7 @@ pub fn hunt_file(
                     let ctx = wirehunt_fields::FrameCtx {
                         frame: &frame,
                         pkt: &pkt,
+                        tcp: analyzer.see(&pkt, &flows, frame.number, frame.ts_ns),
                         http: http.feed(&pkt, &flows),
                         flows,
                         first_ts_ns: *first_ts.get_or_insert(frame.ts_ns),

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Packets(p) => packets::run(&p),
         cli::Command::Hunt(h) => hunt::run(&h),
         cli::Command::Stats(s) => stats::run(&s),
+        cli::Command::Follow(f) => stats::follow(&f),
     };
     match result {
         Ok(code) => code,

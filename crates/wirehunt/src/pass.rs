@@ -94,6 +94,7 @@ pub fn each_frame(
         ..FlowConfig::default()
     });
     let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
+    let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
     let mut first_ts = None;
     let mut frames = 0u64;
     let mut damage = None;
@@ -119,6 +120,7 @@ pub fn each_frame(
         let pkt =
             wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
         let flows = table.track(&pkt, frame.ts_ns);
+        let tcp = analyzer.see(&pkt, &flows, frame.number, frame.ts_ns);
         let http = http.feed(&pkt, &flows);
         let ctx = FrameCtx {
             frame: &frame,
@@ -126,6 +128,7 @@ pub fn each_frame(
             flows,
             first_ts_ns,
             http,
+            tcp,
         };
         let matched = filter.as_ref().is_none_or(|f| f.matches(&ctx));
         if !see(&ctx, matched) {

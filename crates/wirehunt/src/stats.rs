@@ -10,7 +10,7 @@ use wirehunt_flow::FlowConfig;
 use wirehunt_stats::conv::{ConvKind, ConvTable, SortBy, sorted_conversations, sorted_endpoints};
 use wirehunt_stats::units::{grouped, nstime_to_sec, seconds};
 
-use crate::cli::{InputArgs, IoArgs, StatsArgs, StatsView, TableArgs};
+use crate::cli::{ExpertArgs, FollowArgs, InputArgs, IoArgs, StatsArgs, StatsView, TableArgs};
 use crate::pass::{Pass, Source};
 use crate::table::{Align, Table, color_stdout};
 
@@ -40,6 +40,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
         StatsView::Conv(a) => conv(a, false),
         StatsView::Endpoints(a) => conv(a, true),
         StatsView::Io(a) => io(a),
+        StatsView::Expert(a) => expert(a),
     }
 }
 
@@ -410,4 +411,186 @@ fn sparkline(counts: &[u64]) -> String {
             }
         })
         .collect()
+}
+
+fn expert(args: &ExpertArgs) -> anyhow::Result<ExitCode> {
+    use wirehunt_stats::expert::{Expert, Severity};
+    let floor = match args.severity.as_deref() {
+        Some("error") => Severity::Error,
+        Some("warning") => Severity::Warning,
+        Some("note") => Severity::Note,
+        _ => Severity::Chat,
+    };
+    let mut e = Expert::default();
+    let pass = read_frames(&args.input, |c| e.see(c))?;
+    let items: Vec<_> = e
+        .items()
+        .into_iter()
+        .filter(|i| i.severity <= floor)
+        .collect();
+    let mut s = String::new();
+    if args.input.json {
+        for i in &items {
+            s.push_str(&serde_json::to_string(i)?);
+            s.push('\n');
+        }
+        print(&s)?;
+        return Ok(pass.finish(&args.input.capture));
+    }
+    let color = color_stdout();
+    let mut sev = None;
+    for i in &items {
+        if sev != Some(i.severity) {
+            sev = Some(i.severity);
+            let total: u64 = items
+                .iter()
+                .filter(|x| x.severity == i.severity)
+                .map(|x| x.count)
+                .sum();
+            let _ = writeln!(s, "\n{} ({})", i.severity.heading(), grouped(total));
+            let mut t = Table::new(&[
+                ("Count", Align::Right),
+                ("Group", Align::Left),
+                ("Protocol", Align::Left),
+                ("First frame", Align::Right),
+                ("Summary", Align::Left),
+            ]);
+            for x in items.iter().filter(|x| x.severity == i.severity) {
+                t.row(vec![
+                    grouped(x.count),
+                    x.group.clone(),
+                    x.protocol.clone(),
+                    x.first_frame.to_string(),
+                    x.summary.clone(),
+                ]);
+            }
+            s.push_str(&t.render(color));
+        }
+    }
+    if items.is_empty() {
+        s.push_str("No expert items.\n");
+    }
+    print(&s)?;
+    Ok(pass.finish(&args.input.capture))
+}
+
+pub fn follow(args: &FollowArgs) -> anyhow::Result<ExitCode> {
+    use wirehunt_stats::follow::{Follow, HexStr};
+    let proto = if args.proto == "udp" {
+        wirehunt_dissect::Proto::Udp
+    } else {
+        wirehunt_dissect::Proto::Tcp
+    };
+    let mut f = Follow::new(proto, args.stream, Follow::DEFAULT_MAX_BYTES);
+    let pass = read_frames(&args.input, |c| f.see(c))?;
+    if !f.seen() {
+        eprintln!(
+            "wirehunt: {}: no {} stream {} (streams are numbered from 0, as tcp.stream and udp.stream)",
+            args.input.capture.display(),
+            args.proto,
+            args.stream
+        );
+        pass.finish(&args.input.capture);
+        return Ok(ExitCode::from(crate::EXIT_INPUT));
+    };
+    let node = |n: Option<(std::net::IpAddr, u16)>| match n {
+        Some((a @ std::net::IpAddr::V6(_), p)) => format!("[{a}]:{p}"),
+        Some((a, p)) => format!("{a}:{p}"),
+        None => ":0".to_string(),
+    };
+    let nodes = f.nodes().map_or([None, None], |n| [Some(n[0]), Some(n[1])]);
+    let mut s = String::new();
+    if args.input.json {
+        let v = serde_json::json!({
+            "proto": args.proto,
+            "stream": args.stream,
+            "node_0": node(nodes[0]),
+            "node_1": node(nodes[1]),
+            "bytes_node_0": f.bytes()[0],
+            "bytes_node_1": f.bytes()[1],
+            "chunks": f.chunks(),
+        });
+        s.push_str(&v.to_string());
+        s.push('\n');
+        print(&s)?;
+        return Ok(pass.finish(&args.input.capture));
+    }
+    let _ = writeln!(s, "Follow: {},{}", args.proto, args.format);
+    let _ = writeln!(s, "Filter: {}.stream eq {}", args.proto, args.stream);
+    let _ = writeln!(s, "Node 0: {}", node(nodes[0]));
+    let _ = writeln!(s, "Node 1: {}", node(nodes[1]));
+    let mut offset = [0usize; 2];
+    for c in f.chunks() {
+        let indent = if c.node == 1 { "\t" } else { "" };
+        match args.format.as_str() {
+            "raw" => {
+                let _ = writeln!(s, "{indent}{}", HexStr(&c.data));
+            }
+            "hex" => {
+                for (i, row) in c.data.chunks(16).enumerate() {
+                    let mut hex = String::new();
+                    let mut text = String::new();
+                    for (j, b) in row.iter().enumerate() {
+                        if j == 8 {
+                            hex.push(' ');
+                            text.push(' ');
+                        }
+                        let _ = write!(hex, "{b:02x} ");
+                        text.push(if b.is_ascii_graphic() || *b == b' ' {
+                            *b as char
+                        } else {
+                            '.'
+                        });
+                    }
+                    let _ = writeln!(
+                        s,
+                        "{indent}{:08x}  {hex:<49} {text}",
+                        offset[c.node as usize] + i * 16
+                    );
+                }
+                offset[c.node as usize] += c.data.len();
+            }
+            _ => {
+                let _ = writeln!(s, "{indent}{}", c.data.len());
+                let text: String = c
+                    .data
+                    .iter()
+                    .map(|&b| match b {
+                        b'\n' | b'\t' => b as char,
+                        b'\r' => '\r',
+                        0x20..=0x7e => b as char,
+                        _ => '.',
+                    })
+                    .filter(|&ch| ch != '\r')
+                    .collect();
+                s.push_str(&text);
+                if !text.ends_with('\n') {
+                    s.push('\n');
+                }
+            }
+        }
+    }
+    let bytes = f.bytes();
+    if f.chunks().is_empty() {
+        let _ = writeln!(
+            s,
+            "(no payload: the stream carried only control segments, as a scan probe or a refused connection does)"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{} bytes from node 0, {} bytes from node 1",
+        grouped(bytes[0]),
+        grouped(bytes[1])
+    );
+    if f.dropped() > 0 {
+        let _ = writeln!(
+            s,
+            "{} bytes past the {} MiB cap not shown",
+            grouped(f.dropped()),
+            Follow::DEFAULT_MAX_BYTES >> 20
+        );
+    }
+    print(&s)?;
+    Ok(pass.finish(&args.input.capture))
 }

@@ -64,6 +64,7 @@ fn select(cap: &Path, compiled: &[Option<Filter>]) -> Vec<Vec<u64>> {
     };
     let mut table = ConversationTable::new(FlowConfig::default());
     let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
+    let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
     let mut first = None;
     while let Ok(Some(frame)) = reader.next_frame() {
         let pkt =
@@ -72,6 +73,7 @@ fn select(cap: &Path, compiled: &[Option<Filter>]) -> Vec<Vec<u64>> {
         let ctx = FrameCtx {
             frame: &frame,
             pkt: &pkt,
+            tcp: analyzer.see(&pkt, &flows, frame.number, frame.ts_ns),
             http: http.feed(&pkt, &flows),
             flows,
             first_ts_ns: *first.get_or_insert(frame.ts_ns),

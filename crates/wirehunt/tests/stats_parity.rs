@@ -13,6 +13,12 @@
 //!   counted and their share is printed and bounded (`MAX_UNDECODED_SHARE`);
 //! - `conv X` / `endpoints X`: every row in tshark's order, byte counts of
 //!   conversations rounded as tshark prints them;
+//! - `expert`: the TCP items (severity, group, summary, count) in tshark's
+//!   order, but for the "Malformed" group; other protocols' items, and
+//!   TCP's malformed ones, come from dissectors and reassembly wirehunt does
+//!   not have;
+//! - `follow P N`: the first streams with data of each capture, each
+//!   piece of payload as tshark's raw format gives it;
 //! - `io 1`: frames and bytes of every one-second interval (tshark
 //!   shortens the interval to the capture's duration when that is shorter,
 //!   so labels are not compared).
@@ -303,6 +309,51 @@ fn io_rows(cap: &Path) -> Vec<String> {
         .collect()
 }
 
+fn expert_rows(cap: &Path) -> Vec<String> {
+    let (out, _) = wirehunt_json(&["stats", "expert", "--json", &cap.to_string_lossy()]);
+    out.lines()
+        .filter_map(|l| serde_json::from_str::<wirehunt_stats::expert::ExpertItem>(l).ok())
+        .filter(|i| i.protocol == "TCP" && i.group != "Malformed")
+        .map(|i| {
+            format!(
+                "{}\t{}\t{}\t{}",
+                i.severity.heading(),
+                i.group,
+                i.summary,
+                i.count
+            )
+        })
+        .collect()
+}
+
+/// "Node 0: …", "Node 1: …", then "NODE\tHEX" per piece, as tshark's
+/// `follow,P,raw,N` (see the script).
+fn follow_rows(cap: &Path, proto: &str, stream: &str) -> Vec<String> {
+    let (out, _) = wirehunt_json(&[
+        "follow",
+        "--json",
+        "--proto",
+        proto,
+        &cap.to_string_lossy(),
+        stream,
+    ]);
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(out.trim()) else {
+        return vec![format!("no stream: {out}")];
+    };
+    let mut rows = vec![
+        format!("Node 0: {}", v["node_0"].as_str().unwrap_or("")),
+        format!("Node 1: {}", v["node_1"].as_str().unwrap_or("")),
+    ];
+    for c in v["chunks"].as_array().into_iter().flatten() {
+        rows.push(format!(
+            "{}\t{}",
+            c["node"],
+            c["data"].as_str().unwrap_or("")
+        ));
+    }
+    rows
+}
+
 #[test]
 fn statistics_match_capinfos_and_tshark() {
     let Some(corpus) = corpus() else {
@@ -353,6 +404,21 @@ fn statistics_match_capinfos_and_tshark() {
                     v if v.starts_with("conv ") => compare(&rows, &conv_rows(&cap, &v[5..])),
                     v if v.starts_with("endpoints ") => {
                         compare(&rows, &endpoint_rows(&cap, &v[10..]))
+                    }
+                    "expert" => {
+                        // Malformed items come from reassembly and
+                        // dissectors wirehunt does not have.
+                        let exp: Vec<String> = rows
+                            .iter()
+                            .filter(|r| r.split('\t').nth(1) != Some("Malformed"))
+                            .cloned()
+                            .collect();
+                        compare(&exp, &expert_rows(&cap))
+                    }
+                    v if v.starts_with("follow ") => {
+                        let mut it = v.split(' ').skip(1);
+                        let (proto, stream) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
+                        compare(&rows, &follow_rows(&cap, proto, stream))
                     }
                     "io 1" => {
                         if rows.first().is_some_and(|r| r.starts_with("skipped")) {

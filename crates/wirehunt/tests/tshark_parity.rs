@@ -12,10 +12,10 @@
 //!   an Info text (TCP, UDP, ICMP, ICMPv6, ARP, DNS) are compared on
 //!   number, time, addresses and length only;
 //! - so are TCP segments tshark labels "[TCP segment of a reassembled PDU]"
-//!   (application reassembly is not part of the packet list yet);
-//! - tshark's TCP analysis labels (`[TCP Retransmission] `, `[TCP Dup ACK
-//!   1#1] `, …) are removed from the front of the Info text: the TCP
-//!   analysis views come with the statistics work.
+//!   (application reassembly is not part of the packet list yet).
+//!
+//! tshark's TCP analysis labels (`[TCP Retransmission] `, `[TCP Dup ACK
+//! 1#1] `, …) are compared like the rest of the Info text.
 //!
 //! Every other difference fails the test unless it is listed, with its
 //! reason, in `KNOWN_DIFFERENCES`.
@@ -210,16 +210,6 @@ fn parse(line: &str) -> Option<Line<'_>> {
     })
 }
 
-fn strip_tcp_analysis(mut info: &str) -> &str {
-    while info.starts_with("[TCP ") || info.starts_with("[Illegal Segment") {
-        match info.find("] ") {
-            Some(i) => info = &info[i + 2..],
-            None => break,
-        }
-    }
-    info
-}
-
 /// How a frame is compared, from tshark's line and protocol column: its
 /// protocol when the Info text is compared, `*` when it is not.
 fn tshark_class(line: &str, proto: &str) -> String {
@@ -238,13 +228,7 @@ fn normalize(line: &str, class: &str) -> String {
     if class == "*" {
         return format!("{} * {}", l.head, l.len);
     }
-    format!(
-        "{} {} {} {}",
-        l.head,
-        l.proto,
-        l.len,
-        strip_tcp_analysis(l.info).trim_end()
-    )
+    format!("{} {} {} {}", l.head, l.proto, l.len, l.info.trim_end())
 }
 
 struct Expected {
