@@ -7,9 +7,11 @@
 //!   filter and the detail view all read through it.
 //! - [`columns`]: the packet-list line tshark prints by default (number,
 //!   time, source, destination, protocol, length, info).
-//! - [`protocols`]: the `frame.protocols` chain.
+//! - [`protocols`]: the `frame.protocols` chain;
+//! - [`detail`]: the field-by-field view (`tshark -V`).
 
 pub mod columns;
+pub mod detail;
 pub mod protocols;
 pub mod reassembly;
 pub mod registry;

@@ -237,7 +237,7 @@ impl CapStats {
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; 4 << 20];
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {

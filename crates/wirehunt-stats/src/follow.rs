@@ -68,7 +68,6 @@ pub struct Follow {
     max_bytes: usize,
 }
 
-
 impl Follow {
     /// Largest payload kept by default (what is beyond is counted).
     pub const DEFAULT_MAX_BYTES: usize = 256 << 20;

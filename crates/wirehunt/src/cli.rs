@@ -178,6 +178,12 @@ pub struct PacketsArgs {
     /// One JSON object per frame (the -e fields, or every field present).
     #[arg(long)]
     pub json: bool,
+    /// The field-by-field detail of each frame (as tshark -V).
+    #[arg(short = 'V')]
+    pub verbose: bool,
+    /// Expand only these protocols in the detail view (comma-separated, as tshark -O).
+    #[arg(short = 'O', value_name = "PROTOCOLS", value_delimiter = ',')]
+    pub only: Vec<String>,
     /// Accepted for tshark habits: wirehunt never resolves names unless asked.
     #[arg(short = 'n')]
     pub no_resolve: bool,

@@ -109,6 +109,7 @@ impl Output {
 
 enum Mode {
     List(LineWriter),
+    Detail(Vec<String>),
     Fields(Vec<&'static Field>, FieldFormat),
     Json(Vec<&'static Field>),
 }
@@ -144,6 +145,8 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         })
     } else if fields_mode {
         Mode::Fields(fields, format)
+    } else if args.verbose || !args.only.is_empty() {
+        Mode::Detail(args.only.clone())
     } else {
         Mode::List(LineWriter::default())
     };
@@ -167,6 +170,7 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         capture_filter: args.capture_filter.as_deref(),
         max_conversations: args.max_conversations,
         limit: args.count.unwrap_or(u64::MAX),
+        needs: crate::pass::Needs::ALL,
     };
     let mut scratch = Vec::new();
     let mut write_err = None;
@@ -183,6 +187,7 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         }
         match &mut mode {
             Mode::List(w) => w.write(ctx, digits, &mut out.buf),
+            Mode::Detail(only) => wirehunt_fields::detail::write_detail(ctx, only, &mut out.buf),
             Mode::Fields(fields, fmt) => write_fields(ctx, fields, fmt, &mut scratch, &mut out.buf),
             Mode::Json(fields) => write_json(ctx, fields, &mut scratch, &mut out.buf),
         }

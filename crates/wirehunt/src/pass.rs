@@ -54,6 +54,87 @@ pub struct Source<'a> {
     pub max_conversations: usize,
     /// Stop after this many frames.
     pub limit: u64,
+    /// What the view reads beyond the dissection (a display filter may
+    /// read anything, so with one everything is computed).
+    pub needs: Needs,
+}
+
+/// The per-frame work a view needs besides dissecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Stream numbers and relative sequence numbers (the conversation table).
+    pub flows: bool,
+    /// TCP sequence analysis (implies `flows`).
+    pub analysis: bool,
+    /// HTTP requests put together across segments (implies `flows`).
+    pub http: bool,
+}
+
+impl Needs {
+    pub const ALL: Needs = Needs {
+        flows: true,
+        analysis: true,
+        http: true,
+    };
+    pub const DISSECTION: Needs = Needs {
+        flows: false,
+        analysis: false,
+        http: false,
+    };
+    pub const FLOWS: Needs = Needs {
+        flows: true,
+        analysis: false,
+        http: false,
+    };
+}
+
+/// Reads a capture once, handing every record to `see` without dissecting
+/// it (views of the file itself, as capinfos); `see` returns false to
+/// stop.
+pub fn each_record(
+    src: &Source<'_>,
+    mut see: impl FnMut(&wirehunt_capture::Frame<'_>) -> bool,
+) -> anyhow::Result<Pass> {
+    let path = src.path;
+    let mut reader = CaptureReader::open(
+        path,
+        OpenOptions {
+            no_mmap: src.no_mmap,
+        },
+    )
+    .with_context(|| format!("{}", path.display()))?;
+    let file_size = if path.as_os_str() == "-" {
+        None
+    } else {
+        std::fs::metadata(path).ok().map(|m| m.len())
+    };
+    let mut progress = Progress::new(reader.file_len());
+    let mut frames = 0u64;
+    let mut damage = None;
+    while frames < src.limit {
+        let frame = match reader.next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                damage = Some(e);
+                break;
+            }
+        };
+        frames += 1;
+        if frames.is_multiple_of(65_536) {
+            progress.update(frame.offset);
+        }
+        if !see(&frame) {
+            break;
+        }
+    }
+    progress.done();
+    Ok(Pass {
+        info: reader.info().clone(),
+        file_size,
+        frames,
+        damage,
+    })
 }
 
 /// Reads a capture once. Every frame that passes the capture filter goes
@@ -75,55 +156,45 @@ pub fn each_frame(
         Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
         None => None,
     };
-    let path = src.path;
-    let mut reader = CaptureReader::open(
-        path,
-        OpenOptions {
-            no_mmap: src.no_mmap,
-        },
-    )
-    .with_context(|| format!("{}", path.display()))?;
-    let file_size = if path.as_os_str() == "-" {
-        None
-    } else {
-        std::fs::metadata(path).ok().map(|m| m.len())
-    };
-    let mut progress = Progress::new(reader.file_len());
     let mut table = ConversationTable::new(FlowConfig {
         max_conversations: src.max_conversations.max(1),
         ..FlowConfig::default()
     });
     let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
     let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
+    let needs = if src.display_filter.is_some() {
+        Needs::ALL
+    } else {
+        src.needs
+    };
+    let track = needs.flows || needs.analysis || needs.http;
     let mut first_ts = None;
-    let mut frames = 0u64;
-    let mut damage = None;
-    while frames < src.limit {
-        let frame = match reader.next_frame() {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                damage = Some(e);
-                break;
-            }
-        };
-        frames += 1;
-        if frames.is_multiple_of(65_536) {
-            progress.update(frame.offset);
-        }
+    each_record(src, |frame| {
         let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
         if let Some(b) = bpf.as_mut()
             && !b.matches(frame.link_type, frame.data)
         {
-            continue;
+            return true;
         }
         let pkt =
             wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
-        let flows = table.track(&pkt, frame.ts_ns);
-        let tcp = analyzer.see(&pkt, &flows, frame.number, frame.ts_ns);
-        let http = http.feed(&pkt, &flows);
+        let flows = if track {
+            table.track(&pkt, frame.ts_ns)
+        } else {
+            wirehunt_flow::Flows::default()
+        };
+        let tcp = if needs.analysis {
+            analyzer.see(&pkt, &flows, frame.number, frame.ts_ns)
+        } else {
+            Default::default()
+        };
+        let http = if needs.http {
+            http.feed(&pkt, &flows)
+        } else {
+            Default::default()
+        };
         let ctx = FrameCtx {
-            frame: &frame,
+            frame,
             pkt: &pkt,
             flows,
             first_ts_ns,
@@ -131,15 +202,6 @@ pub fn each_frame(
             tcp,
         };
         let matched = filter.as_ref().is_none_or(|f| f.matches(&ctx));
-        if !see(&ctx, matched) {
-            break;
-        }
-    }
-    progress.done();
-    Ok(Pass {
-        info: reader.info().clone(),
-        file_size,
-        frames,
-        damage,
+        see(&ctx, matched)
     })
 }

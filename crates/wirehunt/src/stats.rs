@@ -11,21 +11,29 @@ use wirehunt_stats::conv::{ConvKind, ConvTable, SortBy, sorted_conversations, so
 use wirehunt_stats::units::{grouped, nstime_to_sec, seconds};
 
 use crate::cli::{ExpertArgs, FollowArgs, InputArgs, IoArgs, StatsArgs, StatsView, TableArgs};
-use crate::pass::{Pass, Source};
+use crate::pass::{Needs, Pass, Source};
 use crate::table::{Align, Table, color_stdout};
 
-/// Reads a capture once, handing every frame that passes both filters to
-/// `see`.
-fn read_frames(args: &InputArgs, mut see: impl FnMut(&FrameCtx<'_, '_>)) -> anyhow::Result<Pass> {
-    let src = Source {
+fn source(args: &InputArgs, needs: Needs) -> Source<'_> {
+    Source {
         path: &args.capture,
         no_mmap: args.no_mmap,
         display_filter: args.display_filter.as_deref(),
         capture_filter: args.capture_filter.as_deref(),
         max_conversations: FlowConfig::default().max_conversations,
         limit: u64::MAX,
-    };
-    crate::pass::each_frame(&src, |ctx, matched| {
+        needs,
+    }
+}
+
+/// Reads a capture once, handing every frame that passes both filters to
+/// `see`.
+fn read_frames(
+    args: &InputArgs,
+    needs: Needs,
+    mut see: impl FnMut(&FrameCtx<'_, '_>),
+) -> anyhow::Result<Pass> {
+    crate::pass::each_frame(&source(args, needs), |ctx, matched| {
         if matched {
             see(ctx);
         }
@@ -55,12 +63,22 @@ fn print(text: &str) -> anyhow::Result<()> {
 
 fn info(args: &InputArgs) -> anyhow::Result<ExitCode> {
     let mut stats = wirehunt_stats::capinfo::CapStats::default();
-    let pass = read_frames(args, |c| stats.see(c.frame))?;
-    let sha = if args.capture.as_os_str() == "-" {
-        None
-    } else {
-        wirehunt_stats::capinfo::sha256_file(&args.capture).ok()
-    };
+    // The file's hash runs beside the pass over its records.
+    let (pass, sha) = std::thread::scope(|scope| {
+        let hash = (args.capture.as_os_str() != "-")
+            .then(|| scope.spawn(|| wirehunt_stats::capinfo::sha256_file(&args.capture).ok()));
+        let pass = if args.display_filter.is_none() && args.capture_filter.is_none() {
+            // Nothing to dissect: the records alone say it all.
+            crate::pass::each_record(&source(args, Needs::DISSECTION), |f| {
+                stats.see(f);
+                true
+            })
+        } else {
+            read_frames(args, Needs::DISSECTION, |c| stats.see(c.frame))
+        };
+        (pass, hash.and_then(|h| h.join().ok().flatten()))
+    });
+    let pass = pass?;
     let report = stats.finish(&pass.info, pass.file_size, sha);
     if args.json {
         print(&(serde_json::to_string(&report)? + "\n"))?;
@@ -84,7 +102,7 @@ fn info(args: &InputArgs) -> anyhow::Result<ExitCode> {
 
 fn phs(args: &InputArgs) -> anyhow::Result<ExitCode> {
     let mut h = wirehunt_stats::phs::Hierarchy::default();
-    let pass = read_frames(args, |c| {
+    let pass = read_frames(args, Needs::DISSECTION, |c| {
         h.see(c.pkt, c.frame.orig_len, c.frame.comments().next().is_some())
     })?;
     let tree = h.tree();
@@ -143,7 +161,14 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     let kind: ConvKind = args.kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let sort: SortBy = args.sort.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let mut table = ConvTable::new(kind, ConvTable::DEFAULT_MAX_ROWS);
-    let pass = read_frames(&args.input, |c| {
+    // Stream numbers split TCP and UDP conversations; endpoints and the
+    // address-only kinds do without them.
+    let needs = if kind.has_ports() && !endpoints {
+        Needs::FLOWS
+    } else {
+        Needs::DISSECTION
+    };
+    let pass = read_frames(&args.input, needs, |c| {
         table.see(
             c.pkt,
             &c.flows,
@@ -325,9 +350,19 @@ fn parse_interval(text: &str) -> anyhow::Result<i64> {
 fn io(args: &IoArgs) -> anyhow::Result<ExitCode> {
     let interval = parse_interval(&args.interval)?;
     let mut io = wirehunt_stats::io::IoStats::new(interval);
-    let pass = read_frames(&args.input, |c| {
-        io.see(c.frame.ts_ns - c.first_ts_ns, c.frame.orig_len)
-    })?;
+    let pass = if args.input.display_filter.is_none() && args.input.capture_filter.is_none() {
+        // Times and lengths are all it takes.
+        let mut first = None;
+        crate::pass::each_record(&source(&args.input, Needs::DISSECTION), |f| {
+            let first = *first.get_or_insert(f.ts_ns);
+            io.see(f.ts_ns - first, f.orig_len);
+            true
+        })?
+    } else {
+        read_frames(&args.input, Needs::DISSECTION, |c| {
+            io.see(c.frame.ts_ns - c.first_ts_ns, c.frame.orig_len)
+        })?
+    };
     if io.beyond() > 0 {
         eprintln!(
             "wirehunt: {} frames lie past {} intervals of {}; choose a longer --interval to see them",
@@ -422,7 +457,11 @@ fn expert(args: &ExpertArgs) -> anyhow::Result<ExitCode> {
         _ => Severity::Chat,
     };
     let mut e = Expert::default();
-    let pass = read_frames(&args.input, |c| e.see(c))?;
+    let needs = Needs {
+        analysis: true,
+        ..Needs::FLOWS
+    };
+    let pass = read_frames(&args.input, needs, |c| e.see(c))?;
     let items: Vec<_> = e
         .items()
         .into_iter()
@@ -482,7 +521,7 @@ pub fn follow(args: &FollowArgs) -> anyhow::Result<ExitCode> {
         wirehunt_dissect::Proto::Tcp
     };
     let mut f = Follow::new(proto, args.stream, Follow::DEFAULT_MAX_BYTES);
-    let pass = read_frames(&args.input, |c| f.see(c))?;
+    let pass = read_frames(&args.input, Needs::FLOWS, |c| f.see(c))?;
     if !f.seen() {
         eprintln!(
             "wirehunt: {}: no {} stream {} (streams are numbered from 0, as tcp.stream and udp.stream)",
