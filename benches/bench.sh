@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Throughput and peak memory of `wirehunt packets -T fields` against tshark
+# Throughput and peak memory of `wirehunt packets -T fields`, `hunt` and the
+# `stats` views against tshark (the views' tshark twins with BENCH_TSHARK=1)
 # on the reference workloads of ../shared/bench (generated on the fly into a
 # temporary folder, deleted afterwards).
 #   benches/bench.sh            # 1 GiB mixed + 14 M-packet SYN flood (needs numpy)
@@ -41,6 +42,24 @@ done
 echo "== display filter on mixed.pcap (-Y 'tcp.flags.reset == 1' -T fields -e frame.number)"
 measure "wirehunt, no filter" "$wh" packets --no-mmap "$tmp/mixed.pcap" -T fields -e frame.number
 measure "wirehunt, -Y reset" "$wh" packets --no-mmap "$tmp/mixed.pcap" -Y 'tcp.flags.reset == 1' -T fields -e frame.number
+echo "== statistics views on mixed.pcap (streaming), each against its tshark / capinfos twin"
+views=("info:" "phs:io,phs" "conv tcp:conv,tcp" "conv ip:conv,ip" "endpoints ip:endpoints,ip" "expert:expert" "io:io,stat,1")
+for v in "${views[@]}"; do
+  ours=${v%%:*}; theirs=${v#*:}
+  # shellcheck disable=SC2086
+  measure "wirehunt stats $ours" "$wh" stats $ours --no-mmap "$tmp/mixed.pcap"
+  if [ -n "${BENCH_TSHARK:-}" ] && command -v tshark >/dev/null; then
+    if [ -z "$theirs" ]; then
+      measure "capinfos" capinfos "$tmp/mixed.pcap"
+    else
+      measure "tshark -q -z $theirs" tshark -n -q -r "$tmp/mixed.pcap" -z "$theirs"
+    fi
+  fi
+done
+measure "wirehunt follow 0" "$wh" follow --no-mmap "$tmp/mixed.pcap" 0
+if [ -n "${BENCH_TSHARK:-}" ] && command -v tshark >/dev/null; then
+  measure "tshark -q -z follow,tcp,raw,0" tshark -n -q -r "$tmp/mixed.pcap" -z follow,tcp,raw,0
+fi
 if command -v tshark >/dev/null; then
   measure "tshark -Y reset" tshark -n -r "$tmp/mixed.pcap" -Y 'tcp.flags.reset == 1' -T fields -e frame.number
   echo "== tshark 4.0 (same command; the flood at 1 M packets, as 14 M exceed memory)"
