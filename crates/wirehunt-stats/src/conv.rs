@@ -158,14 +158,33 @@ impl Endpoint {
     }
 }
 
+/// Both ends, the lower first, for conversations without a stream number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct ConvKey {
     lo: Addr,
     hi: Addr,
     lo_port: u16,
     hi_port: u16,
-    /// `tcp.stream` / `udp.stream`, 0 for the other kinds.
-    id: u32,
+}
+
+impl ConvKey {
+    fn new(src: Addr, sport: u16, dst: Addr, dport: u16) -> ConvKey {
+        if (src, sport) <= (dst, dport) {
+            ConvKey {
+                lo: src,
+                hi: dst,
+                lo_port: sport,
+                hi_port: dport,
+            }
+        } else {
+            ConvKey {
+                lo: dst,
+                hi: src,
+                lo_port: dport,
+                hi_port: sport,
+            }
+        }
+    }
 }
 
 /// Conversations and endpoints of one kind, built frame by frame.
@@ -173,6 +192,8 @@ pub struct ConvTable {
     kind: ConvKind,
     max_rows: usize,
     conv_index: HashMap<ConvKey, u32, RandomState>,
+    /// Row of each `tcp.stream` / `udp.stream` (u32::MAX: none yet).
+    by_stream: Vec<u32>,
     convs: Vec<Conversation>,
     ep_index: HashMap<(Addr, u16), u32, RandomState>,
     endpoints: Vec<Endpoint>,
@@ -189,6 +210,7 @@ impl ConvTable {
             kind,
             max_rows: max_rows.max(1),
             conv_index: HashMap::default(),
+            by_stream: Vec::new(),
             convs: Vec::new(),
             ep_index: HashMap::default(),
             endpoints: Vec::new(),
@@ -209,7 +231,7 @@ impl ConvTable {
                 for l in layers.iter().filter(|l| l.proto == Proto::Ethernet) {
                     if let Some(e) = EthernetFrame::new_checked(pkt.bytes(l)) {
                         let (s, d) = (Addr::Mac(e.src().0), Addr::Mac(e.dst().0));
-                        self.add(s, 0, d, 0, 0, rel_ns, len);
+                        self.add(s, 0, d, 0, None, rel_ns, len);
                     }
                 }
             }
@@ -224,7 +246,7 @@ impl ConvTable {
                         continue;
                     }
                     if let Some((s, d)) = ip_pair(pkt.bytes(l), want) {
-                        self.add(Addr::Ip(s), 0, Addr::Ip(d), 0, 0, rel_ns, len);
+                        self.add(Addr::Ip(s), 0, Addr::Ip(d), 0, None, rel_ns, len);
                     }
                 }
             }
@@ -238,7 +260,7 @@ impl ConvTable {
                     if want == Proto::Tcp && header_cut(pkt, t.layer) {
                         continue;
                     }
-                    let id = flows.at_layer(t.layer).map_or(0, |f| f.stream);
+                    let id = flows.at_layer(t.layer).map(|f| f.stream);
                     self.add(
                         Addr::Ip(t.src),
                         t.src_port,
@@ -254,28 +276,47 @@ impl ConvTable {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn add(&mut self, src: Addr, sport: u16, dst: Addr, dport: u16, id: u32, rel: i64, len: u32) {
+    fn add(
+        &mut self,
+        src: Addr,
+        sport: u16,
+        dst: Addr,
+        dport: u16,
+        stream: Option<u32>,
+        rel: i64,
+        len: u32,
+    ) {
         let len = len as u64;
-        let key = if (src, sport) <= (dst, dport) {
-            ConvKey {
-                lo: src,
-                hi: dst,
-                lo_port: sport,
-                hi_port: dport,
-                id,
-            }
-        } else {
-            ConvKey {
-                lo: dst,
-                hi: src,
-                lo_port: dport,
-                hi_port: sport,
-                id,
+        // A stream number names the conversation by itself: a plain index,
+        // no hashing.
+        let known = match stream {
+            Some(s) => self
+                .by_stream
+                .get(s as usize)
+                .copied()
+                .filter(|&i| i != u32::MAX),
+            None => {
+                let key = ConvKey::new(src, sport, dst, dport);
+                self.conv_index.get(&key).copied()
             }
         };
-        let idx = match self.conv_index.get(&key) {
-            Some(&i) => Some(i as usize),
+        let idx = match known {
+            Some(i) => Some(i as usize),
             None if self.convs.len() < self.max_rows => {
+                let i = self.convs.len() as u32;
+                match stream {
+                    Some(s) => {
+                        let s = s as usize;
+                        if self.by_stream.len() <= s {
+                            self.by_stream.resize(s + 1, u32::MAX);
+                        }
+                        self.by_stream[s] = i;
+                    }
+                    None => {
+                        self.conv_index
+                            .insert(ConvKey::new(src, sport, dst, dport), i);
+                    }
+                }
                 self.convs.push(Conversation {
                     a: src,
                     port_a: sport,
@@ -288,8 +329,7 @@ impl ConvTable {
                     start_ns: rel,
                     end_ns: rel,
                 });
-                self.conv_index.insert(key, (self.convs.len() - 1) as u32);
-                Some(self.convs.len() - 1)
+                Some(i as usize)
             }
             None => None,
         };
