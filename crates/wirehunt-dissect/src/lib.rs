@@ -617,7 +617,7 @@ fn tcp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
     let (sport, dport) = (seg.src_port(), seg.dst_port());
     if (sport == 53 || dport == 53) && payload.len() >= 2 + DnsMessage::HEADER_LEN {
         p.push(Proto::Dns, payload_at + 2, end, end, false);
-    } else if tls::looks_like_handshake(payload) {
+    } else if tls::looks_like_record(payload) {
         p.push(Proto::Tls, payload_at, end, end, false);
     } else if http::looks_like_request(payload)
         && !http::port_owned_by_other_protocol(sport)

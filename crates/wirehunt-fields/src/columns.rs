@@ -261,7 +261,21 @@ fn summarize(
             "HTTP"
         }
         Proto::Tls => {
-            info.extend_from_slice(b"Client Hello");
+            if let Some(l) = pkt.find(Proto::Tls) {
+                // A record the segment cuts short is named on the segment
+                // that completes it (by reassembly), unless it is the first.
+                let b = pkt.bytes(l);
+                for (i, (t, r)) in wirehunt_dissect::tls::records(b).enumerate() {
+                    let whole = r.len() >= 5 + wirehunt_dissect::tls::declared_len(r);
+                    if i > 0 && !whole {
+                        break;
+                    }
+                    if i > 0 {
+                        info.extend_from_slice(b", ");
+                    }
+                    info.extend_from_slice(wirehunt_dissect::tls::record_name(t, r).as_bytes());
+                }
+            }
             "TLS"
         }
         Proto::Ipv4 => "IPv4",
