@@ -456,6 +456,27 @@ fn icmp_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
             let _ = write!(info, "Unknown ICMP (obsolete or malformed?) type {t}");
         }
     }
+    if icmp_extension_beyond_data(pkt) {
+        info.extend_from_slice(b"[Malformed Packet]");
+    }
+}
+
+/// An ICMP error whose RFC 4884 length puts the extension structure past
+/// the end of the message: Wireshark's dissection of it fails.
+fn icmp_extension_beyond_data(pkt: &Packet<'_>) -> bool {
+    let Some(l) = pkt
+        .layers()
+        .iter()
+        .find(|l| l.proto == Proto::Icmp && !l.quoted)
+    else {
+        return false;
+    };
+    let b = pkt.bytes(l);
+    if !matches!(b.first(), Some(3 | 11 | 12)) || b.len() < 8 {
+        return false;
+    }
+    let words = b[5] as usize;
+    words != 0 && 8 + words * 4 > b.len()
 }
 
 fn icmpv6_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
