@@ -52,6 +52,17 @@ impl LineWriter {
             self.info.splice(0..0, self.num.iter().copied());
             self.num.clear();
         }
+        if let Some((ingress, slot, tmm)) = f5_trailer(ctx.pkt) {
+            // An F5 BIG-IP Ethernet trailer: its dissector runs last and
+            // puts the direction and the TMM in front.
+            let prefix = format!(
+                "{} s{}/tmm{} : ",
+                if ingress { "IN " } else { "OUT" },
+                slot,
+                tmm
+            );
+            self.info.splice(0..0, prefix.bytes());
+        }
         self.match_echo(ctx);
 
         pad_left(
@@ -152,6 +163,35 @@ fn write_ip(a: IpAddr, out: &mut Vec<u8>) {
 
 fn write_mac(m: MacAddr, out: &mut Vec<u8>) {
     text(Value::Mac(m), out)
+}
+
+/// The low-details record of an F5 BIG-IP Ethernet trailer after the IP
+/// datagram: (ingress, slot counted from 1, TMM). The trailer is a chain of
+/// records `type, length, version, …` of types 1 to 3 that covers the bytes
+/// after the datagram exactly; zero padding is not one.
+fn f5_trailer(pkt: &Packet<'_>) -> Option<(bool, u8, u8)> {
+    let layers = pkt.layers();
+    if layers.first()?.proto != Proto::Ethernet {
+        return None;
+    }
+    let ip = layers
+        .iter()
+        .find(|l| matches!(l.proto, Proto::Ipv4 | Proto::Ipv6))?;
+    let trailer = pkt.data.get(ip.declared_end as usize..)?;
+    let mut at = 0usize;
+    let mut low = None;
+    while at < trailer.len() {
+        let rec = &trailer[at..];
+        let (kind, len) = (rec[0], *rec.get(1)? as usize);
+        if !(1..=3).contains(&kind) || len < 3 || 2 + len > rec.len() || rec[2] != 0 {
+            return None;
+        }
+        if kind == 1 && len >= 4 {
+            low = Some((rec[3] == 1, rec.get(4)?.wrapping_add(1), *rec.get(5)?));
+        }
+        at += 2 + len;
+    }
+    low
 }
 
 /// Fills source, destination and info; returns the protocol column.

@@ -28,7 +28,7 @@ pub struct IoStats {
 
 impl IoStats {
     /// Most intervals held; a longer span needs a larger interval.
-    pub const MAX_BUCKETS: usize = 1 << 24;
+    pub const MAX_BUCKETS: usize = 1 << 20;
 
     /// `interval_ns` must be positive.
     pub fn new(interval_ns: i64) -> IoStats {

@@ -200,8 +200,18 @@ fn parse(line: &str) -> Option<Line<'_>> {
         let (d, r) = right.split_once(' ')?;
         (d, r.trim_start())
     };
-    let (proto, rest) = rest.split_once(' ')?;
-    let (len, info) = rest.split_once(' ').unwrap_or((rest, ""));
+    // The protocol column may hold spaces ("ADwin Config"): the length is
+    // the first number after it.
+    let mut at = 0;
+    let (proto, len, info) = loop {
+        let sp = rest[at..].find(' ')? + at;
+        let after = &rest[sp + 1..];
+        let (tok, tail) = after.split_once(' ').unwrap_or((after, ""));
+        if !tok.is_empty() && tok.bytes().all(|b| b.is_ascii_digit()) {
+            break (&rest[..sp], tok, tail);
+        }
+        at = sp + 1;
+    };
     Some(Line {
         head: format!("{num} {time} {src} → {dst}"),
         proto,
