@@ -43,6 +43,10 @@ impl std::fmt::Display for HexStr<'_> {
     }
 }
 
+/// Most segments waiting for a gap to fill, per direction (tiny segments
+/// would otherwise cost more in bookkeeping than their bytes).
+const MAX_PENDING: usize = 1 << 16;
+
 struct Pending {
     seq: u32,
     frame: u64,
@@ -211,7 +215,9 @@ impl Follow {
                     break;
                 }
             }
-        } else if self.pending_bytes + data.len() <= self.max_bytes {
+        } else if self.pending_bytes + data.len() <= self.max_bytes
+            && self.pending[node].len() < MAX_PENDING
+        {
             self.pending_bytes += data.len();
             self.pending[node].push(Pending {
                 seq,
