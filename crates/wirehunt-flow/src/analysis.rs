@@ -18,7 +18,7 @@
 //!
 //! State is per stream and bounded: past [`TcpAnalyzer::MAX_STREAMS`] the
 //! idlest half is forgotten (a returning stream then starts afresh, which
-//! may hide a retransmission; [`TcpAnalyzer::forgotten`] counts them).
+//! may hide a retransmission).
 
 use foldhash::fast::RandomState;
 use hashbrown::HashMap;
@@ -166,17 +166,11 @@ pub fn le(a: u32, b: u32) -> bool {
 #[derive(Default)]
 pub struct TcpAnalyzer {
     streams: HashMap<u32, Stream, RandomState>,
-    forgotten: u64,
 }
 
 impl TcpAnalyzer {
     /// Most streams analysed at once.
     pub const MAX_STREAMS: usize = (1 << 20) / 8 * 7;
-
-    /// Streams whose state was dropped to stay within the bound.
-    pub fn forgotten(&self) -> u64 {
-        self.forgotten
-    }
 
     /// Judges the frame's TCP segment (none: the default, no flags).
     pub fn see(&mut self, pkt: &Packet<'_>, flows: &Flows, frame: u64, ts_ns: i64) -> TcpAnalysis {
@@ -244,9 +238,7 @@ impl TcpAnalyzer {
         let mut times: Vec<i64> = self.streams.values().map(|s| s.last_ns).collect();
         let mid = times.len() / 2;
         let (_, &mut cut, _) = times.select_nth_unstable(mid);
-        let before = self.streams.len();
         self.streams.retain(|_, s| s.last_ns > cut);
-        self.forgotten += (before - self.streams.len()) as u64;
     }
 }
 

@@ -218,10 +218,6 @@ impl ConvTable {
         }
     }
 
-    pub fn kind(&self) -> ConvKind {
-        self.kind
-    }
-
     /// Counts one frame: every header of the table's kind it carries.
     /// `rel_ns` is the frame's time relative to the capture's first frame.
     pub fn see(&mut self, pkt: &Packet<'_>, flows: &Flows, rel_ns: i64, len: u32) {

@@ -19,9 +19,6 @@ pub struct IoStats {
     buckets: Vec<(u64, u64)>,
     /// Latest relative time seen.
     span_ns: i64,
-    /// Frames stamped before the first frame (out of order), counted in
-    /// the first interval as tshark does.
-    early: u64,
     /// Frames past the bucket cap.
     beyond: u64,
 }
@@ -36,20 +33,14 @@ impl IoStats {
             interval_ns: interval_ns.max(1),
             buckets: Vec::new(),
             span_ns: 0,
-            early: 0,
             beyond: 0,
         }
     }
 
-    pub fn interval_ns(&self) -> i64 {
-        self.interval_ns
-    }
-
     /// Counts one frame at `rel_ns` after the first frame.
     pub fn see(&mut self, rel_ns: i64, len: u32) {
-        if rel_ns < 0 {
-            self.early += 1;
-        }
+        // A frame stamped before the first one (out of order) counts in
+        // the first interval.
         let rel = rel_ns.max(0);
         self.span_ns = self.span_ns.max(rel);
         let i = (rel / self.interval_ns) as u64;
@@ -75,11 +66,6 @@ impl IoStats {
     /// too small for the capture's span).
     pub fn beyond(&self) -> u64 {
         self.beyond
-    }
-
-    /// Frames stamped before the first frame.
-    pub fn early(&self) -> u64 {
-        self.early
     }
 
     /// Every interval from the first frame to the last, empty ones

@@ -1,16 +1,17 @@
 //! `wirehunt hunt`: one pass over each capture through the detectors.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use wirehunt_capture::{CaptureError, CaptureReader, OpenOptions};
 use wirehunt_hunt::render::{self, Style};
 use wirehunt_hunt::{Config, Hunter, Report, Sensitivity, Severity};
 
 use crate::EXIT_INPUT;
 use crate::cli::HuntArgs;
+use crate::pass::{Needs, Pass, Source, each_frame};
+use crate::table::color_stdout;
 
 fn config(args: &HuntArgs) -> anyhow::Result<Config> {
     let sens = args.sensitivity.as_deref().map(|s| match s {
@@ -28,78 +29,40 @@ fn config(args: &HuntArgs) -> anyhow::Result<Config> {
 }
 
 /// Runs the detectors over one capture; damage ends the reading but the
-/// report covers every frame before it.
-pub fn hunt_file(
-    path: &Path,
-    cfg: Config,
-    no_mmap: bool,
-    filter: Option<&wirehunt_filter::Filter>,
-    mut bpf: Option<&mut crate::bpf::CaptureFilter>,
-) -> anyhow::Result<(Report, Option<(u64, CaptureError)>)> {
-    let mut reader = CaptureReader::open(path, OpenOptions { no_mmap })
-        .with_context(|| format!("{}", path.display()))?;
+/// report covers every frame before it (the pass says what the damage was).
+pub fn hunt_file(path: &Path, cfg: Config, args: &HuntArgs) -> anyhow::Result<(Report, Pass)> {
     let mut hunter = Hunter::new(cfg);
-    let mut n = 0u64;
-    let mut damage = None;
-    // Conversations are tracked only for filters (tcp.stream and the like).
-    let mut table =
-        filter.map(|_| wirehunt_flow::ConversationTable::new(wirehunt_flow::FlowConfig::default()));
-    let mut first_ts = None;
-    let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
-    let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
-    loop {
-        match reader.next_frame() {
-            Ok(Some(frame)) => {
-                n += 1;
-                if let Some(b) = bpf.as_deref_mut()
-                    && !b.matches(frame.link_type, frame.data)
-                {
-                    continue;
-                }
-                let pkt = wirehunt_dissect::dissect_frame(
-                    frame.data,
-                    frame.orig_len as usize,
-                    frame.link_type,
-                );
-                if let (Some(f), Some(t)) = (filter, table.as_mut()) {
-                    let flows = t.track(&pkt, frame.ts_ns);
-                    let ctx = wirehunt_fields::FrameCtx {
-                        frame: &frame,
-                        pkt: &pkt,
-                        tcp: analyzer.see(&pkt, &flows, frame.number, frame.ts_ns),
-                        http: http.feed(&pkt, &flows),
-                        flows,
-                        first_ts_ns: *first_ts.get_or_insert(frame.ts_ns),
-                    };
-                    if !f.matches(&ctx) {
-                        continue;
-                    }
-                }
-                hunter.observe(frame.number, frame.ts_ns, frame.orig_len, &pkt);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                damage = Some((n, e));
-                break;
-            }
+    let src = Source {
+        path,
+        no_mmap: args.no_mmap,
+        display_filter: args.display_filter.as_deref(),
+        capture_filter: args.capture_filter.as_deref(),
+        max_conversations: wirehunt_flow::FlowConfig::default().max_conversations,
+        limit: u64::MAX,
+        // The detectors read the dissection alone; a display filter brings
+        // conversations and the rest with it.
+        needs: Needs::DISSECTION,
+    };
+    let pass = each_frame(&src, |ctx, matched| {
+        if matched {
+            let f = ctx.frame;
+            hunter.observe(f.number, f.ts_ns, f.orig_len, ctx.pkt);
         }
-    }
-    Ok((hunter.finish(), damage))
+        true
+    })?;
+    Ok((hunter.finish(), pass))
 }
 
 pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
     let cfg = config(args)?;
-    let mut bpf = match &args.capture_filter {
-        Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
-        None => None,
-    };
-    let filter = match &args.display_filter {
-        Some(text) => Some(
-            wirehunt_filter::Filter::new(text)
-                .map_err(|e| anyhow::anyhow!("invalid display filter: {e}"))?,
-        ),
-        None => None,
-    };
+    // Check both filters before reading a byte.
+    if let Some(text) = &args.capture_filter {
+        crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    if let Some(text) = &args.display_filter {
+        wirehunt_filter::Filter::new(text)
+            .map_err(|e| anyhow::anyhow!("invalid display filter: {e}"))?;
+    }
     let fail_on = args.fail_on.as_deref().and_then(Severity::parse);
     if args
         .captures
@@ -111,19 +74,13 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
         bail!("standard input (-) can be read only once");
     }
     let style = Style {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        color: color_stdout(),
     };
     let mut worst = None;
     let mut damaged = false;
     let mut stdout = std::io::stdout().lock();
     for (i, path) in args.captures.iter().enumerate() {
-        let (report, damage) = hunt_file(
-            path,
-            cfg.clone(),
-            args.no_mmap,
-            filter.as_ref(),
-            bpf.as_mut(),
-        )?;
+        let (report, pass) = hunt_file(path, cfg.clone(), args)?;
         let name = path.display().to_string();
         let out = if args.json {
             render::json_lines(&report, &name, args.resets)
@@ -148,15 +105,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
             }
             return Err(e.into());
         }
-        if let Some((n, e)) = damage {
-            damaged = true;
-            let frames = if n == 1 {
-                "frame before it was"
-            } else {
-                "frames before it were"
-            };
-            eprintln!("wirehunt: {name}: {e}; the {n} {frames} analysed");
-        }
+        damaged |= pass.report_damage(path, "analysed");
         worst = worst.max(report.worst());
     }
     if damaged {

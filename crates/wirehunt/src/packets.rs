@@ -201,7 +201,7 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         return Err(e.into());
     }
     out.flush()?;
-    Ok(pass.finish(path))
+    Ok(pass.finish(path, "processed"))
 }
 
 fn write_fields(

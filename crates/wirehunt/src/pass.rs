@@ -1,5 +1,6 @@
 //! One pass over a capture: read, filter, dissect, follow conversations,
-//! and hand each frame to a view. Shared by `packets` and `stats`.
+//! and hand each frame to a view. Shared by `packets`, `stats`, `follow`
+//! and `hunt`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,23 +23,29 @@ pub struct Pass {
 }
 
 impl Pass {
-    /// Prints the damage message (after the view) and picks the exit status.
-    pub fn finish(self, path: &Path) -> ExitCode {
-        match self.damage {
-            Some(e) => {
-                let n = self.frames;
-                let frames = if n == 1 {
-                    "frame before it was"
-                } else {
-                    "frames before it were"
-                };
-                eprintln!(
-                    "wirehunt: {}: {e}; the {n} {frames} counted",
-                    path.display()
-                );
-                ExitCode::from(EXIT_INPUT)
-            }
-            None => ExitCode::SUCCESS,
+    /// After the view's output: names the damage, if any, on stderr
+    /// ("the 12 frames before it were {done}") and says whether there was
+    /// some.
+    pub fn report_damage(&self, path: &Path, done: &str) -> bool {
+        let Some(e) = &self.damage else {
+            return false;
+        };
+        let n = self.frames;
+        let frames = if n == 1 {
+            "frame before it was"
+        } else {
+            "frames before it were"
+        };
+        eprintln!("wirehunt: {}: {e}; the {n} {frames} {done}", path.display());
+        true
+    }
+
+    /// Reports the damage and picks the exit status.
+    pub fn finish(self, path: &Path, done: &str) -> ExitCode {
+        if self.report_damage(path, done) {
+            ExitCode::from(EXIT_INPUT)
+        } else {
+            ExitCode::SUCCESS
         }
     }
 }
@@ -156,10 +163,7 @@ pub fn each_frame(
         Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
         None => None,
     };
-    let mut table = ConversationTable::new(FlowConfig {
-        max_conversations: src.max_conversations.max(1),
-        ..FlowConfig::default()
-    });
+
     let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
     let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
     let needs = if src.display_filter.is_some() {
@@ -168,6 +172,13 @@ pub fn each_frame(
         src.needs
     };
     let track = needs.flows || needs.analysis || needs.http;
+    // Only views that follow conversations pay for the table.
+    let mut table = track.then(|| {
+        ConversationTable::new(FlowConfig {
+            max_conversations: src.max_conversations.max(1),
+            ..FlowConfig::default()
+        })
+    });
     let mut first_ts = None;
     each_record(src, |frame| {
         let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
@@ -178,10 +189,9 @@ pub fn each_frame(
         }
         let pkt =
             wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
-        let flows = if track {
-            table.track(&pkt, frame.ts_ns)
-        } else {
-            wirehunt_flow::Flows::default()
+        let flows = match table.as_mut() {
+            Some(t) => t.track(&pkt, frame.ts_ns),
+            None => wirehunt_flow::Flows::default(),
         };
         let tcp = if needs.analysis {
             analyzer.see(&pkt, &flows, frame.number, frame.ts_ns)

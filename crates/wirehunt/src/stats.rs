@@ -1,5 +1,6 @@
-//! `wirehunt stats`: capture properties, protocol hierarchy,
-//! conversations, endpoints and I/O, from one pass over the capture.
+//! `wirehunt stats` (capture properties, protocol hierarchy,
+//! conversations, endpoints, expert information, I/O) and `wirehunt
+//! follow`, each from one pass over the capture.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -41,6 +42,23 @@ fn read_frames(
     })
 }
 
+/// Every frame that passes the filters, with the time of the capture's
+/// first frame. Without filters the records are not even dissected: the
+/// views on them (capinfos, I/O) need only times and lengths.
+fn read_records(
+    args: &InputArgs,
+    mut see: impl FnMut(&wirehunt_capture::Frame<'_>, i64),
+) -> anyhow::Result<Pass> {
+    if args.display_filter.is_some() || args.capture_filter.is_some() {
+        return read_frames(args, Needs::DISSECTION, |c| see(c.frame, c.first_ts_ns));
+    }
+    let mut first = None;
+    crate::pass::each_record(&source(args, Needs::DISSECTION), |f| {
+        see(f, *first.get_or_insert(f.ts_ns));
+        true
+    })
+}
+
 pub fn run(args: &StatsArgs) -> anyhow::Result<ExitCode> {
     match &args.view {
         StatsView::Info(a) => info(a),
@@ -67,15 +85,7 @@ fn info(args: &InputArgs) -> anyhow::Result<ExitCode> {
     let (pass, sha) = std::thread::scope(|scope| {
         let hash = (args.capture.as_os_str() != "-")
             .then(|| scope.spawn(|| wirehunt_stats::capinfo::sha256_file(&args.capture).ok()));
-        let pass = if args.display_filter.is_none() && args.capture_filter.is_none() {
-            // Nothing to dissect: the records alone say it all.
-            crate::pass::each_record(&source(args, Needs::DISSECTION), |f| {
-                stats.see(f);
-                true
-            })
-        } else {
-            read_frames(args, Needs::DISSECTION, |c| stats.see(c.frame))
-        };
+        let pass = read_records(args, |f, _| stats.see(f));
         (pass, hash.and_then(|h| h.join().ok().flatten()))
     });
     let pass = pass?;
@@ -97,7 +107,7 @@ fn info(args: &InputArgs) -> anyhow::Result<ExitCode> {
         }
         print(&s)?;
     }
-    Ok(pass.finish(&args.capture))
+    Ok(pass.finish(&args.capture, "counted"))
 }
 
 fn phs(args: &InputArgs) -> anyhow::Result<ExitCode> {
@@ -154,7 +164,7 @@ fn phs(args: &InputArgs) -> anyhow::Result<ExitCode> {
         );
         print(&s)?;
     }
-    Ok(pass.finish(&args.capture))
+    Ok(pass.finish(&args.capture, "counted"))
 }
 
 fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
@@ -310,13 +320,18 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     }
     if table.overflow() > 0 {
         eprintln!(
-            "wirehunt: the table reached its cap of {} rows; {} headers were not counted",
+            "wirehunt: the table holds at most {} rows; {} headers of further {} were left out of the counts",
             ConvTable::DEFAULT_MAX_ROWS,
-            table.overflow()
+            table.overflow(),
+            if endpoints {
+                "endpoints"
+            } else {
+                "conversations"
+            }
         );
     }
     print(&s)?;
-    Ok(pass.finish(&args.input.capture))
+    Ok(pass.finish(&args.input.capture, "counted"))
 }
 
 /// "1s", "100ms", "10us", "1m", "0.5" (seconds) to nanoseconds.
@@ -342,7 +357,7 @@ fn parse_interval(text: &str) -> anyhow::Result<i64> {
     })?;
     let ns = (v * scale).round();
     if !(1.0..1e18).contains(&ns) {
-        bail!("--interval {text}: must be at least 1ns");
+        bail!("--interval {text}: must be at least 1ns and under 10^18 ns (about 31 years)");
     }
     Ok(ns as i64)
 }
@@ -350,19 +365,7 @@ fn parse_interval(text: &str) -> anyhow::Result<i64> {
 fn io(args: &IoArgs) -> anyhow::Result<ExitCode> {
     let interval = parse_interval(&args.interval)?;
     let mut io = wirehunt_stats::io::IoStats::new(interval);
-    let pass = if args.input.display_filter.is_none() && args.input.capture_filter.is_none() {
-        // Times and lengths are all it takes.
-        let mut first = None;
-        crate::pass::each_record(&source(&args.input, Needs::DISSECTION), |f| {
-            let first = *first.get_or_insert(f.ts_ns);
-            io.see(f.ts_ns - first, f.orig_len);
-            true
-        })?
-    } else {
-        read_frames(&args.input, Needs::DISSECTION, |c| {
-            io.see(c.frame.ts_ns - c.first_ts_ns, c.frame.orig_len)
-        })?
-    };
+    let pass = read_records(&args.input, |f, first| io.see(f.ts_ns - first, f.orig_len))?;
     if io.beyond() > 0 {
         eprintln!(
             "wirehunt: {} frames lie past {} intervals of {}; choose a longer --interval to see them",
@@ -385,7 +388,7 @@ fn io(args: &IoArgs) -> anyhow::Result<ExitCode> {
             s.push('\n');
         }
         print(&s)?;
-        return Ok(pass.finish(&args.input.capture));
+        return Ok(pass.finish(&args.input.capture, "counted"));
     }
     // Decimals enough to tell intervals apart.
     let digits = {
@@ -426,7 +429,7 @@ fn io(args: &IoArgs) -> anyhow::Result<ExitCode> {
     );
     s.push_str(&t.render(color_stdout()));
     print(&s)?;
-    Ok(pass.finish(&args.input.capture))
+    Ok(pass.finish(&args.input.capture, "counted"))
 }
 
 /// The counts as one line of block characters, at most 80 wide (wider
@@ -474,7 +477,7 @@ fn expert(args: &ExpertArgs) -> anyhow::Result<ExitCode> {
             s.push('\n');
         }
         print(&s)?;
-        return Ok(pass.finish(&args.input.capture));
+        return Ok(pass.finish(&args.input.capture, "counted"));
     }
     let color = color_stdout();
     let mut sev = None;
@@ -510,7 +513,7 @@ fn expert(args: &ExpertArgs) -> anyhow::Result<ExitCode> {
         s.push_str("No expert items.\n");
     }
     print(&s)?;
-    Ok(pass.finish(&args.input.capture))
+    Ok(pass.finish(&args.input.capture, "counted"))
 }
 
 pub fn follow(args: &FollowArgs) -> anyhow::Result<ExitCode> {
@@ -529,15 +532,16 @@ pub fn follow(args: &FollowArgs) -> anyhow::Result<ExitCode> {
             args.proto,
             args.stream
         );
-        pass.finish(&args.input.capture);
+        pass.report_damage(&args.input.capture, "counted");
         return Ok(ExitCode::from(crate::EXIT_INPUT));
-    };
+    }
     let node = |n: Option<(std::net::IpAddr, u16)>| match n {
         Some((a @ std::net::IpAddr::V6(_), p)) => format!("[{a}]:{p}"),
         Some((a, p)) => format!("{a}:{p}"),
         None => ":0".to_string(),
     };
     let nodes = f.nodes().map_or([None, None], |n| [Some(n[0]), Some(n[1])]);
+    let bytes = f.bytes();
     let mut s = String::new();
     if args.input.json {
         let v = serde_json::json!({
@@ -545,14 +549,14 @@ pub fn follow(args: &FollowArgs) -> anyhow::Result<ExitCode> {
             "stream": args.stream,
             "node_0": node(nodes[0]),
             "node_1": node(nodes[1]),
-            "bytes_node_0": f.bytes()[0],
-            "bytes_node_1": f.bytes()[1],
+            "bytes_node_0": bytes[0],
+            "bytes_node_1": bytes[1],
             "chunks": f.chunks(),
         });
         s.push_str(&v.to_string());
         s.push('\n');
         print(&s)?;
-        return Ok(pass.finish(&args.input.capture));
+        return Ok(pass.finish(&args.input.capture, "counted"));
     }
     let _ = writeln!(s, "Follow: {},{}", args.proto, args.format);
     let _ = writeln!(s, "Filter: {}.stream eq {}", args.proto, args.stream);
@@ -591,16 +595,15 @@ pub fn follow(args: &FollowArgs) -> anyhow::Result<ExitCode> {
             }
             _ => {
                 let _ = writeln!(s, "{indent}{}", c.data.len());
+                // Printable text; carriage returns dropped, other bytes as dots.
                 let text: String = c
                     .data
                     .iter()
-                    .map(|&b| match b {
-                        b'\n' | b'\t' => b as char,
-                        b'\r' => '\r',
-                        0x20..=0x7e => b as char,
-                        _ => '.',
+                    .filter_map(|&b| match b {
+                        b'\r' => None,
+                        b'\n' | b'\t' | 0x20..=0x7e => Some(b as char),
+                        _ => Some('.'),
                     })
-                    .filter(|&ch| ch != '\r')
                     .collect();
                 s.push_str(&text);
                 if !text.ends_with('\n') {
@@ -609,11 +612,10 @@ pub fn follow(args: &FollowArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let bytes = f.bytes();
     if f.chunks().is_empty() {
         let _ = writeln!(
             s,
-            "(no payload: the stream carried only control segments, as a scan probe or a refused connection does)"
+            "(no payload: the stream carried only empty segments or datagrams, as a scan probe or a refused connection does)"
         );
     }
     let _ = writeln!(
@@ -631,5 +633,5 @@ pub fn follow(args: &FollowArgs) -> anyhow::Result<ExitCode> {
         );
     }
     print(&s)?;
-    Ok(pass.finish(&args.input.capture))
+    Ok(pass.finish(&args.input.capture, "counted"))
 }

@@ -19,8 +19,6 @@ use std::process::Command;
 
 mod common;
 
-use common::corpus;
-
 use sha2::{Digest, Sha256};
 use wirehunt_capture::{CaptureReader, OpenOptions};
 use wirehunt_fields::FrameCtx;
@@ -129,8 +127,7 @@ fn rejected_filters_are_rejected() {
 
 #[test]
 fn filters_select_the_frames_tshark_selects() {
-    let Some(corpus) = corpus() else {
-        eprintln!("SKIPPED: the shared corpus is missing (../shared/corpus or $WIREHUNT_CORPUS)");
+    let Some(corpus) = common::corpus_for("display-filter suite") else {
         return;
     };
     let list = filters();

@@ -36,8 +36,6 @@ use wirehunt_stats::units::si_bytes;
 
 mod common;
 
-use common::corpus;
-
 /// Upper bound on the share of frames (over the whole corpus) that reach
 /// a protocol wirehunt does not decode somewhere in tshark's tree.
 const MAX_UNDECODED_SHARE: f64 = 0.09;
@@ -104,15 +102,10 @@ fn expected_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/stats")
 }
 
+/// Runs wirehunt: (stdout, stderr).
 fn wirehunt_json(args: &[&str]) -> (String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wirehunt"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (_, out, err) = common::wirehunt(args, None);
+    (out, err)
 }
 
 /// Sections of an expected file: (name, rows).
@@ -356,11 +349,7 @@ fn follow_rows(cap: &Path, proto: &str, stream: &str) -> Vec<String> {
 
 #[test]
 fn statistics_match_capinfos_and_tshark() {
-    let Some(corpus) = corpus() else {
-        eprintln!(
-            "SKIPPED: the shared corpus is missing (looked for ../shared/corpus beside the repository, \
-             or $WIREHUNT_CORPUS); the statistics parity suite needs it"
-        );
+    let Some(corpus) = common::corpus_for("statistics parity suite") else {
         return;
     };
     let open = common::open_list(&expected_dir().join("OPEN.txt"));

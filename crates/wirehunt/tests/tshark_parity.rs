@@ -287,14 +287,8 @@ fn load(path: &Path) -> Option<Expected> {
 }
 
 fn run_wirehunt(args: &[&str]) -> (String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wirehunt"))
-        .args(args)
-        .output()
-        .expect("run wirehunt");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (_, out, err) = common::wirehunt(args, None);
+    (out, err)
 }
 
 fn field_columns(tsv: &str, header: bool) -> Vec<Vec<String>> {
@@ -388,11 +382,7 @@ fn known(cap: &str, what: &str) -> Option<&'static str> {
 
 #[test]
 fn packet_list_and_fields_match_tshark() {
-    let Some(corpus) = corpus() else {
-        eprintln!(
-            "SKIPPED: the shared corpus is missing (looked for ../shared/corpus beside the repository, \
-             or $WIREHUNT_CORPUS); the tshark parity suite needs it"
-        );
+    let Some(corpus) = common::corpus_for("tshark parity suite") else {
         return;
     };
     let field_arg = FIELDS.iter().flat_map(|f| ["-e", f]).collect::<Vec<_>>();

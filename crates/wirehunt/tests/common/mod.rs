@@ -41,6 +41,19 @@ pub fn wirehunt(args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
     )
 }
 
+/// The corpus for `suite`, or None after saying on stderr that the suite
+/// is skipped because the corpus is missing.
+pub fn corpus_for(suite: &str) -> Option<PathBuf> {
+    let c = corpus();
+    if c.is_none() {
+        eprintln!(
+            "SKIPPED: the shared corpus is missing (looked for ../shared/corpus beside the repository, \
+             or $WIREHUNT_CORPUS); the {suite} needs it"
+        );
+    }
+    c
+}
+
 /// `../shared/corpus` beside the repository, or `$WIREHUNT_CORPUS`; None
 /// when it is missing.
 pub fn corpus() -> Option<PathBuf> {
