@@ -27,12 +27,51 @@ pub struct Frame<'a> {
     pub offset: u64,
     /// The captured bytes (`frame.cap_len` is their length).
     pub data: &'a [u8],
+    /// Set when this record is a pcapng Custom Block rather than a packet.
+    /// Wireshark numbers such blocks as frames (protocol column `PCAPNG`),
+    /// so wirehunt does too, to keep frame numbers the same; `data` is the
+    /// block's body after the enterprise number, `link_type` is
+    /// [`LinkType::PCAPNG_BLOCK`], and there is no time and no interface.
+    pub custom: Option<CustomBlock>,
     /// Raw pcapng EPB options (comments, flags), empty for pcap.
     pub(crate) options: &'a [u8],
     pub(crate) options_big_endian: bool,
 }
 
+/// What a pcapng Custom Block says about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomBlock {
+    /// IANA Private Enterprise Number of the block's owner.
+    pub pen: u32,
+    /// False when the block must not be copied to a new file.
+    pub copy: bool,
+}
+
+impl CustomBlock {
+    /// Well-known owners: only the number RFC 5612 reserves for
+    /// documentation; others are shown as their number.
+    pub fn owner(&self) -> Option<&'static str> {
+        (self.pen == 32473).then_some("Example Enterprise Number for Documentation Use")
+    }
+}
+
+/// The owner as Wireshark names it: `NAME (PEN)`, or the bare number.
+impl std::fmt::Display for CustomBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.owner() {
+            Some(name) => write!(f, "{name} ({})", self.pen),
+            None => write!(f, "{}", self.pen),
+        }
+    }
+}
+
 impl<'a> Frame<'a> {
+    /// True for packets, false for pcapng Custom Blocks numbered as frames.
+    #[inline]
+    pub fn is_packet(&self) -> bool {
+        self.custom.is_none()
+    }
+
     /// Captured length (`frame.cap_len`).
     #[inline]
     pub fn cap_len(&self) -> u32 {

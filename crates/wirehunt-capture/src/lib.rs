@@ -29,7 +29,7 @@ mod writer;
 pub mod time;
 
 pub use error::CaptureError;
-pub use frame::Frame;
+pub use frame::{CustomBlock, Frame};
 pub use info::{CaptureInfo, FileFormat, Interface, Section, TimePrecision};
 pub use linktype::LinkType;
 pub use reader::{CaptureReader, OpenOptions};

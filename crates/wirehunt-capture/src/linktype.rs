@@ -20,6 +20,9 @@ impl LinkType {
     pub const IPV4: LinkType = LinkType(228);
     pub const IPV6: LinkType = LinkType(229);
     pub const LINUX_SLL2: LinkType = LinkType(276);
+    /// Not a `LINKTYPE_*` value: the pseudo link type of pcapng Custom
+    /// Blocks, which carry no packet.
+    pub const PCAPNG_BLOCK: LinkType = LinkType(u32::MAX);
 
     /// Wireshark's short encapsulation name (`capinfos` prints it in brackets).
     pub fn short_name(self) -> &'static str {
@@ -35,6 +38,7 @@ impl LinkType {
             229 => "rawip6",
             239 => "nflog",
             276 => "linux-sll2",
+            u32::MAX => "pcapng-block",
             _ => "unknown",
         }
     }
@@ -53,6 +57,7 @@ impl LinkType {
             229 => "Raw IPv6",
             239 => "NFLOG",
             276 => "Linux cooked-mode capture v2",
+            u32::MAX => "pcapng block",
             _ => "Unknown",
         }
     }

@@ -21,6 +21,9 @@ pub(crate) const SPB: u32 = 3;
 pub(crate) const NRB: u32 = 4;
 pub(crate) const ISB: u32 = 5;
 pub(crate) const EPB: u32 = 6;
+/// Custom blocks: the copy bit clear (may be copied) and set.
+pub(crate) const CB_COPY: u32 = 0x0000_0bad;
+pub(crate) const CB_NO_COPY: u32 = 0x4000_0bad;
 pub(crate) const BYTE_ORDER_MAGIC: u32 = 0x1a2b_3c4d;
 
 #[inline]

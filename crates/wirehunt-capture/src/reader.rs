@@ -8,7 +8,9 @@ use crate::info::TimePrecision;
 use crate::pcap::{self, PcapHeader, RecordHeader};
 use crate::pcapng::{self, u32_at};
 use crate::source::{Backing, Source};
-use crate::{CaptureError, CaptureInfo, FileFormat, Frame, Interface, LinkType, Section};
+use crate::{
+    CaptureError, CaptureInfo, CustomBlock, FileFormat, Frame, Interface, LinkType, Section,
+};
 use crate::{MAX_BLOCK_LEN, MAX_PCAP_RECORD};
 
 /// How to open a capture.
@@ -40,6 +42,7 @@ struct Located {
     link_type: LinkType,
     block_len: usize,
     big_endian: bool,
+    custom: Option<CustomBlock>,
 }
 
 /// Reads frames one at a time from a capture.
@@ -223,6 +226,7 @@ impl CaptureReader {
             data: self.src.slice(loc.header_len, loc.cap_len),
             options: self.src.slice(loc.options_at, loc.options_len),
             options_big_endian: loc.big_endian,
+            custom: loc.custom,
         }))
     }
 
@@ -278,6 +282,7 @@ impl CaptureReader {
             link_type: h.link_type,
             block_len: total,
             big_endian: h.big_endian,
+            custom: None,
         }))
     }
 
@@ -394,6 +399,7 @@ impl CaptureReader {
                         link_type: iface.link_type,
                         block_len: total,
                         big_endian: be,
+                        custom: None,
                     }));
                 }
                 pcapng::SPB => {
@@ -419,6 +425,27 @@ impl CaptureReader {
                         link_type: iface.link_type,
                         block_len: total,
                         big_endian: be,
+                        custom: None,
+                    }));
+                }
+                pcapng::CB_COPY | pcapng::CB_NO_COPY if total >= 16 => {
+                    let cap = total - 16;
+                    return Ok(Some(Located {
+                        header_len: 12,
+                        cap_len: cap,
+                        options_at: total - 4,
+                        options_len: 0,
+                        orig_len: cap as u32,
+                        ts_ns: 0,
+                        has_ts: false,
+                        interface: u32::MAX,
+                        link_type: LinkType::PCAPNG_BLOCK,
+                        block_len: total,
+                        big_endian: be,
+                        custom: Some(CustomBlock {
+                            pen: u32_at(b, 8, be),
+                            copy: block_type == pcapng::CB_COPY,
+                        }),
                     }));
                 }
                 pcapng::NRB => pcapng::read_nrb(b, be, &mut self.info),

@@ -71,11 +71,15 @@ impl LineWriter {
             5,
         );
         out.push(b' ');
-        write_seconds(
-            &mut self.num,
-            ctx.frame.ts_ns - ctx.first_ts_ns,
-            time_digits,
-        );
+        // A record without a time (a simple packet block, a custom block)
+        // leaves the column empty.
+        if ctx.frame.has_ts {
+            write_seconds(
+                &mut self.num,
+                ctx.frame.ts_ns - ctx.first_ts_ns,
+                time_digits,
+            );
+        }
         pad_left(out, &self.num, 10);
         out.push(b' ');
         pad_left(out, &self.src, 12);
@@ -202,6 +206,18 @@ fn summarize(
     info: &mut Vec<u8>,
 ) -> &'static str {
     let pkt = ctx.pkt;
+    if let Some(cb) = ctx.frame.custom {
+        let _ = write!(
+            info,
+            "Custom Block: PEN = {cb}, {}",
+            if cb.copy {
+                "will be copied"
+            } else {
+                "will not be copied"
+            }
+        );
+        return "PCAPNG";
+    }
     if let Some((s, d)) = pkt.ip_addrs() {
         write_ip(s, src);
         write_ip(d, dst);

@@ -30,6 +30,14 @@ fn heading(ctx: &FrameCtx<'_, '_>, proto: &str, out: &mut Vec<u8>) {
     let pkt = ctx.pkt;
     let f = ctx.frame;
     let _ = match proto {
+        "frame" if let Some(cb) = f.custom => write!(
+            out,
+            "PCAPNG Custom Block {}: {} bytes ({} bits) of custom data and options, PEN {cb}, copying {}",
+            f.number,
+            f.data.len(),
+            f.data.len() as u64 * 8,
+            if cb.copy { "allowed" } else { "not allowed" }
+        ),
         "frame" => write!(
             out,
             "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits)",

@@ -215,20 +215,36 @@ fn dns_each(c: &FrameCtx<'_, '_>, f: impl FnMut(DnsMessage<'_>)) {
 static FIELDS: &[Field] = &[
     field!("frame.number", "Frame Number", Uint, |c, s| s
         .value(Value::Uint(c.frame.number))),
-    field!("frame.time_epoch", "Epoch Time", Time, |c, s| s
-        .value(Value::Seconds(c.frame.ts_ns))),
+    // Records without a time (simple packet blocks, custom blocks) have
+    // no time fields, and custom blocks no interface.
+    field!(
+        "frame.time_epoch",
+        "Epoch Time",
+        Time,
+        |c, s| if c.frame.has_ts {
+            s.value(Value::Seconds(c.frame.ts_ns))
+        }
+    ),
     field!(
         "frame.time_relative",
         "Time since reference or first frame",
         Time,
-        |c, s| { s.value(Value::Seconds(c.frame.ts_ns - c.first_ts_ns)) }
+        |c, s| if c.frame.has_ts {
+            s.value(Value::Seconds(c.frame.ts_ns - c.first_ts_ns))
+        }
     ),
     field!("frame.len", "Frame Length", Uint, |c, s| s
         .value(Value::Uint(c.frame.orig_len as u64))),
     field!("frame.cap_len", "Capture Length", Uint, |c, s| s
         .value(Value::Uint(c.frame.cap_len() as u64))),
-    field!("frame.interface_id", "Interface id", Uint, |c, s| s
-        .value(Value::Uint(c.frame.interface as u64))),
+    field!(
+        "frame.interface_id",
+        "Interface id",
+        Uint,
+        |c, s| if c.frame.is_packet() {
+            s.value(Value::Uint(c.frame.interface as u64))
+        }
+    ),
     field!("frame.protocols", "Protocols in frame", Text, |c, s| {
         let mut buf = Vec::with_capacity(64);
         write_protocols(c.pkt, &mut buf);

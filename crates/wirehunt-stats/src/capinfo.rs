@@ -45,6 +45,10 @@ const MAX_COMMENTS: usize = 10_000;
 
 impl CapStats {
     pub fn see(&mut self, f: &Frame<'_>) {
+        if !f.is_packet() {
+            // capinfos counts packets; pcapng custom blocks are not.
+            return;
+        }
         self.packets += 1;
         self.data_bytes += f.orig_len as u64;
         if f.has_ts {

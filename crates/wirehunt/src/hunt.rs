@@ -44,7 +44,8 @@ pub fn hunt_file(path: &Path, cfg: Config, args: &HuntArgs) -> anyhow::Result<(R
         needs: Needs::DISSECTION,
     };
     let pass = each_frame(&src, |ctx, matched| {
-        if matched {
+        // pcapng custom blocks are numbered as frames but carry no traffic.
+        if matched && ctx.frame.is_packet() {
             let f = ctx.frame;
             hunter.observe(f.number, f.ts_ns, f.orig_len, ctx.pkt);
         }

@@ -8,6 +8,9 @@
 //! differing frame. Filters marked "! " are rejected by tshark and must be
 //! rejected by wirehunt.
 //!
+//! `DELIBERATE` names the captures whose frames differ from tshark's by
+//! design (see `tshark_parity.rs`); their selections are not compared.
+//!
 //! `tests/filters/OPEN.txt` lists the (capture, filter) pairs that differ
 //! because a field they use differs from tshark on that capture (the
 //! field-level differences of `tests/tshark/OPEN.txt`); the test fails on any
@@ -24,6 +27,14 @@ use wirehunt_capture::{CaptureReader, OpenOptions};
 use wirehunt_fields::FrameCtx;
 use wirehunt_filter::Filter;
 use wirehunt_flow::{ConversationTable, FlowConfig};
+
+/// Captures tshark reads as other frames than wirehunt does, with the reason.
+const DELIBERATE: &[(&str, &str)] = &[(
+    "public/malformed_record_len_fuzz_suricata.pcap",
+    "tshark's libpcap reader guesses the Nokia record layout for this fuzzed file, so its frame 1 \
+     starts at another offset and it reads a bogus frame 2; wirehunt reads frame 1 as the standard \
+     layout says and reports the damage at frame 2",
+)];
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/filters")
@@ -171,6 +182,13 @@ fn filters_select_the_frames_tshark_selects() {
                     ))
                 })
                 .collect();
+            if let Some((_, why)) = DELIBERATE
+                .iter()
+                .find(|(c, _)| *c == format!("{set}/{name}"))
+            {
+                eprintln!("{set}/{name}: not compared: {why}");
+                continue;
+            }
             caps += 1;
             let ours = select(&cap, &compiled);
             for (i, (text, good)) in list.iter().enumerate() {

@@ -61,21 +61,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
          holds, so relative times and intervals differ",
     ),
     (
-        "public/pcapng_all_block_types_test102.pcapng",
-        "conv eth",
-        CUSTOM_BLOCKS,
-    ),
-    (
-        "public/pcapng_all_block_types_test102.pcapng",
-        "conv ip",
-        CUSTOM_BLOCKS,
-    ),
-    (
-        "public/pcapng_all_block_types_test102.pcapng",
-        "conv udp",
-        CUSTOM_BLOCKS,
-    ),
-    (
         "public/malformed_snaplen1_tcpdump.pcap",
         "io 1",
         ONE_INSTANT,
@@ -91,9 +76,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
         ONE_INSTANT,
     ),
 ];
-
-const CUSTOM_BLOCKS: &str = "tshark 4.0 lists the file's pcapng Custom Blocks as frames; the first of them, frame 1, \
-     has no time, so tshark measures relative times from the epoch, wirehunt from the first packet";
 
 const ONE_INSTANT: &str = "every frame carries the same time: tshark prints no interval at all, wirehunt the one \
      interval that holds them";
