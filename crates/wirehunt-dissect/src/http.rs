@@ -63,10 +63,9 @@ pub fn parse_request(b: &[u8]) -> Option<Request<'_>> {
     let mut parts = line.splitn(3, |&c| c == b' ');
     let method = parts.next()?;
     let uri = parts.next()?;
-    let version = parts.next()?;
-    if !version.starts_with(b"HTTP/") {
-        return None;
-    }
+    // Wireshark goes by the method alone: an HTTP/0.9 request ("GET /")
+    // has no version, and whatever follows the URI is taken as one.
+    let version = parts.next().unwrap_or(b"");
     let mut host = None;
     let mut user_agent = None;
     for h in b[line_end + 1..].split(|&c| c == b'\n') {
@@ -116,5 +115,10 @@ mod tests {
         assert_eq!(r.version, b"HTTP/1.1");
         assert_eq!(r.host, Some(&b"example.com"[..]));
         assert!(parse_request(b"GETX / HTTP/1.1\r\n").is_none());
+        let simple = parse_request(b"GET /\r\n\r\n").unwrap();
+        assert_eq!(
+            (simple.method, simple.uri, simple.version),
+            (&b"GET"[..], &b"/"[..], &b""[..])
+        );
     }
 }

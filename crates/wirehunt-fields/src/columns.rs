@@ -227,8 +227,16 @@ fn summarize(
     } else if let Some(mac) = sll_source(pkt) {
         write_mac(mac, src);
     }
-    // The innermost unquoted layer decides the protocol column.
-    let Some(top) = pkt.layers().iter().rev().find(|l| !l.quoted) else {
+    // The innermost unquoted layer Wireshark dissects decides the protocol
+    // column.
+    let Some(top) = pkt
+        .layers()
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(i, l)| !l.quoted && ctx.dissects(*i))
+        .map(|(_, l)| l)
+    else {
         // Raw IP too short to say which IP it is: Wireshark's raw dissector
         // shows the bytes as data.
         if matches!(pkt.link_type.0, 12 | 14 | 101 | 228 | 229) {
@@ -250,18 +258,14 @@ fn summarize(
         return "LLC";
     }
     // HTTP as Wireshark reassembles it: a request split over segments is
-    // shown on the segment that completes it; the others, and
-    // retransmissions, are plain TCP.
+    // shown on the segment that completes it; the others are plain TCP
+    // (`ctx.dissects`).
     use crate::reassembly::HttpView;
     let http_request = match ctx.http {
         HttpView::Request(buf) => Some(buf),
         _ => None,
     };
-    let retransmission = ctx.flows.main().is_some_and(|f| f.retransmission);
-    let hide_http = matches!(ctx.http, HttpView::None) || retransmission;
     let top_proto = match top.proto {
-        Proto::Http if hide_http => Proto::Tcp,
-        Proto::Tls if retransmission => Proto::Tcp,
         Proto::Tcp if http_request.is_some() => Proto::Http,
         p => p,
     };
@@ -311,8 +315,10 @@ fn summarize(
                 info.push(b' ');
                 info.extend_from_slice(r.uri);
                 info.push(b' ');
-                info.extend_from_slice(r.version);
-                info.push(b' ');
+                if !r.version.is_empty() {
+                    info.extend_from_slice(r.version);
+                    info.push(b' ');
+                }
             }
             "HTTP"
         }

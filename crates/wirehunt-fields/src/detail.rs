@@ -122,7 +122,7 @@ fn heading(ctx: &FrameCtx<'_, '_>, proto: &str, out: &mut Vec<u8>) {
 /// Appends the detail view of one frame (a blank line after it).
 pub fn write_detail(ctx: &FrameCtx<'_, '_>, only: &[String], out: &mut Vec<u8>) {
     let mut chain = Vec::with_capacity(64);
-    write_protocols(ctx.pkt, &mut chain);
+    write_protocols(ctx, &mut chain);
     let mut protos: Vec<&str> = vec!["frame"];
     for p in chain.split(|&c| c == b':') {
         let Ok(p) = std::str::from_utf8(p) else {

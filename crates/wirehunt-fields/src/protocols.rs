@@ -3,9 +3,19 @@
 
 use wirehunt_dissect::{Ipv6Packet, Packet, Proto, ipv6};
 
-/// Appends the chain for `pkt` to `out`.
-pub fn write_protocols(pkt: &Packet<'_>, out: &mut Vec<u8>) {
-    write_chain(pkt, out, false);
+use crate::FrameCtx;
+use crate::reassembly::HttpView;
+
+/// Appends the chain of the frame to `out`: the layers Wireshark dissects
+/// ([`FrameCtx::dissects`]), then `http` when the frame completes a request
+/// reassembled from several segments.
+pub fn write_protocols(ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>) {
+    let n = ctx.pkt.layers().len();
+    let upto = (0..n).find(|&i| !ctx.dissects(i)).unwrap_or(n);
+    write_chain(ctx.pkt, out, false, upto);
+    if matches!(ctx.http, HttpView::Request(_)) && upto == n {
+        out.extend_from_slice(b":http");
+    }
 }
 
 /// Appends the path of `pkt` in the protocol hierarchy (`-z io,phs`):
@@ -15,11 +25,14 @@ pub fn write_protocols(pkt: &Packet<'_>, out: &mut Vec<u8>) {
 /// them inside the ICMP item, not as protocols of their own; what they
 /// carry, a DNS query say, still counts).
 pub fn write_hierarchy_path(pkt: &Packet<'_>, out: &mut Vec<u8>) {
-    write_chain(pkt, out, true);
+    write_chain(pkt, out, true, pkt.layers().len());
 }
 
-fn write_chain(pkt: &Packet<'_>, out: &mut Vec<u8>, hierarchy: bool) {
-    let layers = pkt.layers();
+/// The chain of the first `upto` layers; undissected payload is named
+/// `data` only when all layers are written.
+fn write_chain(pkt: &Packet<'_>, out: &mut Vec<u8>, hierarchy: bool, upto: usize) {
+    let all = pkt.layers();
+    let layers = &all[..upto.min(all.len())];
     let push = |out: &mut Vec<u8>, s: &str| {
         if !out.is_empty() {
             out.push(b':');
@@ -63,7 +76,7 @@ fn write_chain(pkt: &Packet<'_>, out: &mut Vec<u8>, hierarchy: bool) {
             p => push(out, p.filter_name()),
         }
     }
-    if has_undissected_payload(pkt) {
+    if layers.len() == all.len() && has_undissected_payload(pkt) {
         push(out, "data");
     }
 }

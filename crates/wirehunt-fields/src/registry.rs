@@ -31,6 +31,45 @@ pub struct FrameCtx<'a, 'p> {
     pub tcp: wirehunt_flow::analysis::TcpAnalysis,
 }
 
+impl FrameCtx<'_, '_> {
+    /// The frame's TCP segment carries only data its direction already
+    /// sent (see [`wirehunt_flow::FlowInfo::retransmission`]).
+    pub fn retransmission(&self) -> bool {
+        self.flows.main().is_some_and(|f| f.retransmission)
+    }
+
+    /// Whether Wireshark dissects layer `i` of the packet. With its default
+    /// preferences it does not hand a TCP retransmission to the
+    /// application dissectors again, and an HTTP segment in the middle of a
+    /// request that spans segments is shown as TCP (the request is
+    /// dissected on the segment that completes it, [`Self::http`]).
+    pub fn dissects(&self, i: usize) -> bool {
+        let Some(l) = self.pkt.layers().get(i) else {
+            return false;
+        };
+        let Some(flow) = self.flows.main().filter(|f| f.proto == Proto::Tcp) else {
+            return true;
+        };
+        if l.quoted || i <= flow.layer as usize {
+            return true;
+        }
+        if flow.retransmission {
+            return false;
+        }
+        !(l.proto == Proto::Http && matches!(self.http, crate::reassembly::HttpView::None))
+    }
+
+    /// The layers of `proto` that Wireshark dissects ([`Self::dissects`]).
+    pub fn layers_of(&self, proto: Proto) -> impl Iterator<Item = &wirehunt_dissect::Layer> {
+        self.pkt
+            .layers()
+            .iter()
+            .enumerate()
+            .filter(move |(i, l)| l.proto == proto && self.dissects(*i))
+            .map(|(_, l)| l)
+    }
+}
+
 /// Receives each occurrence of a field.
 pub trait Sink {
     fn value(&mut self, v: Value<'_>);
@@ -95,7 +134,7 @@ fn each<'a, V>(
     view: fn(&'a [u8]) -> Option<V>,
     mut f: impl FnMut(V),
 ) {
-    for l in ctx.pkt.all(proto) {
+    for l in ctx.layers_of(proto) {
         if let Some(v) = view(ctx.pkt.bytes(l)) {
             f(v)
         }
@@ -138,8 +177,6 @@ fn tcp_ports(c: &FrameCtx<'_, '_>, mut f: impl FnMut(u16, u16)) {
     }
 }
 
-/// The HTTP requests of a frame; none on a TCP retransmission, which
-/// Wireshark does not dissect again.
 /// The HTTP requests of a frame: the reassembled one when the frame
 /// completes a request that spans segments, none on a segment in the
 /// middle of one or on a retransmission (Wireshark dissects neither).
@@ -150,12 +187,8 @@ fn http_requests<'p>(c: &FrameCtx<'_, 'p>) -> Vec<http::Request<'p>> {
         HttpView::Request(buf) => return http::parse_request(buf).into_iter().collect(),
         HttpView::Untracked => {}
     }
-    if c.flows.main().is_some_and(|f| f.retransmission) {
-        return Vec::new();
-    }
     let data: &'p [u8] = c.pkt.data;
-    c.pkt
-        .all(Proto::Http)
+    c.layers_of(Proto::Http)
         .filter_map(|l| http::parse_request(data.get(l.start as usize..l.end as usize)?))
         .collect()
 }
@@ -247,7 +280,7 @@ static FIELDS: &[Field] = &[
     ),
     field!("frame.protocols", "Protocols in frame", Text, |c, s| {
         let mut buf = Vec::with_capacity(64);
-        write_protocols(c.pkt, &mut buf);
+        write_protocols(c, &mut buf);
         s.value(Value::Text(&buf))
     }),
     layer_field!(
@@ -845,10 +878,7 @@ static FIELDS: &[Field] = &[
         Text,
         |c, s| {
             // A retransmitted ClientHello is not dissected again.
-            if c.flows.main().is_some_and(|f| f.retransmission) {
-                return;
-            }
-            for l in c.pkt.all(Proto::Tls) {
+            for l in c.layers_of(Proto::Tls) {
                 if let Some(name) = tls::client_hello_sni(c.pkt.bytes(l)) {
                     s.value(Value::Text(name))
                 }

@@ -564,16 +564,31 @@ fn as_bytes(v: &Rv) -> Vec<u8> {
 
 /// Whether layer `i` is protocol `name` (DNS on the mDNS port is `mdns`,
 /// not `dns`, as in Wireshark).
+/// Layers Wireshark does not dissect (a retransmission's payload) are not
+/// there.
 fn is_proto(ctx: &FrameCtx<'_, '_>, i: usize, name: &str, protos: &[Proto]) -> bool {
     let l = &ctx.pkt.layers()[i];
     protos.contains(&l.proto)
         && (!matches!(l.proto, Proto::Dns | Proto::Http)
             || wirehunt_fields::protocols::app_name(ctx.pkt, i) == name)
+        && ctx.dissects(i)
+}
+
+/// The HTTP request this frame completes when it spans segments: Wireshark
+/// shows it as the frame's `http` item.
+fn reassembled_http<'p>(ctx: &FrameCtx<'_, 'p>, name: &str) -> Option<&'p [u8]> {
+    match ctx.http {
+        wirehunt_fields::reassembly::HttpView::Request(buf) if name == "http" => Some(buf),
+        _ => None,
+    }
 }
 
 /// Header bytes of each layer of `protos` (a protocol's own item, as
 /// Wireshark's `len(ip)` or `tcp[13]` see it).
 fn proto_bytes(ctx: &FrameCtx<'_, '_>, name: &str, protos: &[Proto], out: &mut Vec<Rv>) {
+    if let Some(buf) = reassembled_http(ctx, name) {
+        out.push(Rv::Bytes(buf.to_vec()));
+    }
     let layers = ctx.pkt.layers();
     for (i, l) in layers.iter().enumerate() {
         if !is_proto(ctx, i, name, protos) {
@@ -759,7 +774,10 @@ fn eval(n: &Node, ctx: &FrameCtx<'_, '_>) -> bool {
         Node::Not(a) => !eval(a, ctx),
         Node::Exists(src) => match src {
             Src::Frame => true,
-            Src::Proto(name, p) => (0..ctx.pkt.layers().len()).any(|i| is_proto(ctx, i, name, p)),
+            Src::Proto(name, p) => {
+                reassembled_http(ctx, name).is_some()
+                    || (0..ctx.pkt.layers().len()).any(|i| is_proto(ctx, i, name, p))
+            }
             Src::Field(f) => {
                 let mut any = false;
                 f.extract(ctx, &mut |_: Value<'_>| any = true);
