@@ -25,6 +25,7 @@ pub mod http;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
+pub mod reassembly;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
@@ -153,6 +154,11 @@ pub struct Packet<'a> {
     n_anomalies: u8,
     /// Length of the frame on the wire.
     reported_len: usize,
+    /// Built by [`dissect_reassembled`]: the first IP layer carries a whole
+    /// datagram reassembled from fragments.
+    reassembled: bool,
+    /// Still to apply to the first IP layer met.
+    extend_first_ip: bool,
 }
 
 /// Addresses and ports of the transport layer that a conversation follows.
@@ -187,6 +193,12 @@ impl<'a> Packet<'a> {
     #[inline]
     pub fn layers(&self) -> &[Layer] {
         &self.layers[..self.n_layers as usize]
+    }
+
+    /// True when the packet's first IP datagram was reassembled from
+    /// fragments ([`dissect_reassembled`]).
+    pub fn reassembled(&self) -> bool {
+        self.reassembled
     }
 
     /// The anomalies met.
@@ -336,6 +348,26 @@ pub fn dissect(data: &[u8], link_type: LinkType) -> Packet<'_> {
 /// header declares are capped there, as Wireshark caps them at the
 /// frame's reported length.
 pub fn dissect_frame(data: &[u8], orig_len: usize, link_type: LinkType) -> Packet<'_> {
+    dissect_with(data, orig_len, link_type, false)
+}
+
+/// Dissects a frame whose first IP datagram was reassembled from fragments
+/// ([`reassembly::IpReassembly`]): `data` is the completing fragment's
+/// bytes up to the end of its fragmenting header (the IPv4 header, or the
+/// IPv6 fragment header) followed by the whole reassembled payload. That IP
+/// layer then runs to the end of `data` and its payload is dissected
+/// whatever its fragment fields say, as Wireshark dissects the reassembled
+/// datagram on the frame that completes it.
+pub fn dissect_reassembled(data: &[u8], link_type: LinkType) -> Packet<'_> {
+    dissect_with(data, data.len(), link_type, true)
+}
+
+fn dissect_with(
+    data: &[u8],
+    orig_len: usize,
+    link_type: LinkType,
+    reassembled: bool,
+) -> Packet<'_> {
     let mut p = Packet {
         reported_len: orig_len.max(data.len()),
         data,
@@ -344,6 +376,8 @@ pub fn dissect_frame(data: &[u8], orig_len: usize, link_type: LinkType) -> Packe
         n_layers: 0,
         anomalies: [EMPTY_ANOMALY; MAX_ANOMALIES],
         n_anomalies: 0,
+        reassembled,
+        extend_first_ip: reassembled,
     };
     let end = data.len();
     match link_type.0 {
@@ -478,7 +512,10 @@ fn ipv4_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
         p.anomaly(Proto::Ipv4, at, AnomalyKind::BadLength);
         return;
     }
-    let declared_end = if quoted {
+    let whole = !quoted && std::mem::take(&mut p.extend_first_ip);
+    let declared_end = if whole {
+        limit
+    } else if quoted {
         at + total.max(hl)
     } else {
         (at + total.max(hl)).min(p.reported_len)
@@ -495,7 +532,7 @@ fn ipv4_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
         p.anomaly(Proto::Ipv4, at, AnomalyKind::Truncated);
         return;
     }
-    if ip.frag_offset() != 0 || ip.more_frags() {
+    if (ip.frag_offset() != 0 || ip.more_frags()) && !whole {
         return;
     }
     ip_payload(p, ip.protocol(), at + hl, end, declared_end, quoted, false);
@@ -511,13 +548,17 @@ fn ipv6_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
         return;
     }
     let plen = ip.payload_len() as usize;
-    let declared_end = at
-        + Ipv6Packet::HEADER_LEN
-        + if plen == 0 {
-            limit.saturating_sub(at + 40)
-        } else {
-            plen
-        };
+    let whole = !quoted && std::mem::take(&mut p.extend_first_ip);
+    let declared_end = if whole {
+        limit
+    } else {
+        at + Ipv6Packet::HEADER_LEN
+            + if plen == 0 {
+                limit.saturating_sub(at + 40)
+            } else {
+                plen
+            }
+    };
     let end = if quoted {
         limit
     } else {
@@ -545,7 +586,7 @@ fn ipv6_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
                 return;
             };
             p.push(Proto::Ipv6Fragment, pos, end, declared_end, quoted);
-            if frag.offset() != 0 || frag.more() {
+            if (frag.offset() != 0 || frag.more()) && !whole {
                 return;
             }
         }

@@ -341,7 +341,20 @@ fn summarize(
             "TLS"
         }
         Proto::Ipv4 => "IPv4",
-        Proto::Ipv6 | Proto::Ipv6Fragment => "IPv6",
+        Proto::Ipv6Fragment => {
+            if let Some(f) = wirehunt_dissect::Ipv6Fragment::new_checked(pkt.bytes(top)) {
+                let _ = write!(
+                    info,
+                    "IPv6 fragment (off={} more={} ident={:#010x} nxt={})",
+                    u32::from(f.offset()) * 8,
+                    if f.more() { 'y' } else { 'n' },
+                    f.ident(),
+                    f.next_header()
+                );
+            }
+            "IPv6"
+        }
+        Proto::Ipv6 => "IPv6",
         _ => UNKNOWN_PROTO,
     }
 }

@@ -165,6 +165,7 @@ pub fn each_frame(
     };
 
     let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
+    let mut ip_reassembly = wirehunt_dissect::reassembly::IpReassembly::default();
     let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
     let needs = if src.display_filter.is_some() {
         Needs::ALL
@@ -189,6 +190,11 @@ pub fn each_frame(
         }
         let pkt =
             wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
+        // The fragment that completes an IP datagram carries all of it.
+        let pkt = match ip_reassembly.feed(&pkt) {
+            Some(whole) => wirehunt_dissect::dissect_reassembled(whole, frame.link_type),
+            None => pkt,
+        };
         let flows = match table.as_mut() {
             Some(t) => t.track(&pkt, frame.ts_ns),
             None => wirehunt_flow::Flows::default(),
