@@ -25,6 +25,7 @@ pub mod http;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
+pub mod quic;
 pub mod reassembly;
 pub mod tcp;
 pub mod tls;

@@ -7,7 +7,7 @@ use wirehunt_dissect::dns::DnsMessage;
 use wirehunt_dissect::tcp::{TcpOption, flags};
 use wirehunt_dissect::{
     ArpPacket, EthernetFrame, IcmpMessage, Ipv4Packet, Ipv6Fragment, Ipv6Packet, Packet, Proto,
-    TcpSegment, UdpDatagram, VlanTag, http, tls,
+    TcpSegment, UdpDatagram, VlanTag, http, quic, tls,
 };
 use wirehunt_flow::Flows;
 use wirehunt_flow::analysis::flags as AF;
@@ -882,6 +882,14 @@ static FIELDS: &[Field] = &[
                 if let Some(name) = tls::client_hello_sni(c.pkt.bytes(l)) {
                     s.value(Value::Text(name))
                 }
+            }
+            // The ClientHello of a QUIC client Initial, once unprotected.
+            if let Some(u) = c.pkt.find(Proto::Udp)
+                && let Some(payload) = c.pkt.bytes(u).get(UdpDatagram::HEADER_LEN..)
+                && quic::looks_like_initial(payload)
+                && let Some(name) = quic::client_hello_sni(payload)
+            {
+                s.value(Value::Text(&name))
             }
         }
     ),
