@@ -689,9 +689,10 @@ fn udp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
     if (is(53) || is(5353) || is(5355)) && uend - pl >= DnsMessage::HEADER_LEN {
         // Also inside an ICMP error: Wireshark decodes the quoted query.
         p.push(Proto::Dns, pl, uend, uend, quoted);
-    } else if quoted {
     } else if is(1900) && http::looks_like_request(&p.data[pl..uend]) {
-        p.push(Proto::Http, pl, uend, uend, false);
+        // SSDP too: a quoted M-SEARCH is still shown.
+        p.push(Proto::Http, pl, uend, uend, quoted);
+    } else if quoted {
     } else if is(4789) && uend - pl >= 8 {
         if p.push(Proto::Vxlan, pl, uend, uend, false) {
             ethernet_at(p, pl + 8, uend);

@@ -40,17 +40,31 @@ impl FrameCtx<'_, '_> {
 
     /// Whether Wireshark dissects layer `i` of the packet. With its default
     /// preferences it does not hand a TCP retransmission to the
-    /// application dissectors again, and an HTTP segment in the middle of a
+    /// application dissectors again, an HTTP segment in the middle of a
     /// request that spans segments is shown as TCP (the request is
-    /// dissected on the segment that completes it, [`Self::http`]).
+    /// dissected on the segment that completes it, [`Self::http`]), and a
+    /// datagram that joined a TFTP conversation goes to TFTP.
     pub fn dissects(&self, i: usize) -> bool {
-        let Some(l) = self.pkt.layers().get(i) else {
+        let layers = self.pkt.layers();
+        let Some(l) = layers.get(i) else {
             return false;
         };
-        let Some(flow) = self.flows.main().filter(|f| f.proto == Proto::Tcp) else {
+        // The TCP or UDP layer that carries this one, and its conversation.
+        let Some(carrier) = layers[..i]
+            .iter()
+            .rposition(|x| matches!(x.proto, Proto::Tcp | Proto::Udp))
+        else {
             return true;
         };
-        if l.quoted || i <= flow.layer as usize {
+        let Some(flow) = self.flows.at_layer(carrier) else {
+            return true;
+        };
+        if flow.proto == Proto::Udp {
+            // A datagram of a TFTP conversation is TFTP's, not DNS's or
+            // anything else its ports suggest (quoted ones too).
+            return !flow.tftp;
+        }
+        if l.quoted || flow.quoted || self.flows.main() != Some(flow) {
             return true;
         }
         if flow.retransmission {

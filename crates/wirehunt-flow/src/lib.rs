@@ -12,7 +12,16 @@
 //!   conversation on the same tuple ("TCP port numbers reused");
 //! - a direction's base is its SYN's sequence number, or one less than the
 //!   first sequence number seen when the SYN was missed; the reverse
-//!   direction's base is taken from the first acknowledgment number.
+//!   direction's base is taken from the first acknowledgment number;
+//! - two of Wireshark's UDP dissectors set up conversations of their own,
+//!   which change `udp.stream`: a TFTP request (to port 69) opens a
+//!   conversation from the client's address and port to the server's
+//!   address and *any* port, which datagrams without a conversation of
+//!   their own then join (the server answers from a new port); an SNMP
+//!   request (to port 161) opens a new conversation on its own tuple, so
+//!   the datagrams after it get a new stream number (once per tuple).
+//!   Conversations of both addresses and ports always win over the TFTP
+//!   one, and a stream number is given at a conversation's first packet.
 //!
 //! The table is bounded: when it holds [`FlowConfig::max_conversations`],
 //! it first drops conversations idle longer than their timeout, then the
@@ -84,6 +93,9 @@ pub struct FlowInfo {
     /// Window scale of the reverse direction: -1 unknown, -2 not used,
     /// else the shift.
     pub rev_win_scale: i8,
+    /// The datagram joined a TFTP conversation: Wireshark hands it to the
+    /// TFTP dissector, whatever its ports say.
+    pub tftp: bool,
 }
 
 /// The conversations of one packet's transport layers, outermost first.
@@ -108,6 +120,7 @@ impl Default for FlowInfo {
             rev_base_seq: 0,
             retransmission: false,
             rev_win_scale: -1,
+            tftp: false,
         }
     }
 }
@@ -270,6 +283,41 @@ struct Direction {
 const BASE_SET: [u8; 2] = [1, 2];
 const END_SET: [u8; 2] = [4, 8];
 const LO_INITIATED: u8 = 16;
+/// A UDP conversation opened by Wireshark's SNMP dissector.
+const SNMP_OPENED: u8 = 32;
+/// An SNMP request was seen: the next packet opens the SNMP conversation.
+const SNMP_PENDING: u8 = 64;
+
+/// UDP port of TFTP requests and of SNMP requests.
+const TFTP_PORT: u16 = 69;
+const SNMP_PORT: u16 = 161;
+
+/// A TFTP conversation: client address and port, server address (any
+/// server port).
+type WildKey = ([u8; 16], u16, [u8; 16]);
+
+/// What Wireshark's SNMP dissector accepts before it opens a conversation:
+/// a BER SEQUENCE no longer than the datagram, starting with an INTEGER.
+fn looks_like_snmp(b: &[u8]) -> bool {
+    if b.first() != Some(&0x30) {
+        return false;
+    }
+    let (len, at) = match b.get(1) {
+        Some(&n) if n < 0x80 => (n as usize, 2),
+        Some(&n) if (0x81..=0x84).contains(&n) => {
+            let k = (n & 0x7f) as usize;
+            let Some(bytes) = b.get(2..2 + k) else {
+                return false;
+            };
+            (
+                bytes.iter().fold(0usize, |v, &x| (v << 8) | x as usize),
+                2 + k,
+            )
+        }
+        _ => return false,
+    };
+    len <= b.len() - at && b.get(at) == Some(&0x02)
+}
 
 /// One conversation: 32 bytes, so that an IPv4 table entry is 48.
 #[derive(Debug, Clone, Copy)]
@@ -321,6 +369,8 @@ pub struct ConversationTable {
     next_tcp: u32,
     next_udp: u32,
     evicted: u64,
+    /// TFTP conversations and their stream (given at first use).
+    tftp: HashMap<WildKey, Option<u32>, RandomState>,
 }
 
 impl ConversationTable {
@@ -333,6 +383,7 @@ impl ConversationTable {
             next_tcp: 0,
             next_udp: 0,
             evicted: 0,
+            tftp: HashMap::default(),
         }
     }
 
@@ -384,12 +435,125 @@ impl ConversationTable {
             let payload_len = tcp.map_or(0, |seg| {
                 l.declared_len().saturating_sub(seg.header_len() as u32)
             });
+            if t.proto == Proto::Udp {
+                let payload = pkt.bytes(l).get(8..).unwrap_or(&[]);
+                flows.items[flows.len] = self.track_udp(&t, payload, ts_ns);
+                flows.len += 1;
+                continue;
+            }
             if let Some(info) = self.track_transport(&t, tcp, payload_len, ts_ns) {
                 flows.items[flows.len] = info;
                 flows.len += 1;
             }
         }
         flows
+    }
+
+    /// The conversation of `t`'s own tuple (made, with the next stream
+    /// number, if new), whether the source is the key's lower end, and the
+    /// stream counter of its protocol.
+    fn exact(&mut self, t: &Transport, ts_ns: i64) -> (&mut Conversation, bool, &mut u32) {
+        let proto = t.proto as u8;
+        let next = if t.proto == Proto::Tcp {
+            &mut self.next_tcp
+        } else {
+            &mut self.next_udp
+        };
+        match (t.src, t.dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let (key, lo) = Key::new(s.octets(), t.src_port, d.octets(), t.dst_port, proto);
+                let c = self
+                    .v4
+                    .get(&self.cfg, key, ts_ns, lo, next, &mut self.evicted);
+                (c, lo, next)
+            }
+            (s, d) => {
+                let (key, lo) =
+                    Key::new(addr_bytes(s), t.src_port, addr_bytes(d), t.dst_port, proto);
+                let c = self
+                    .v6
+                    .get(&self.cfg, key, ts_ns, lo, next, &mut self.evicted);
+                (c, lo, next)
+            }
+        }
+    }
+
+    /// A UDP datagram: its own conversation, else a TFTP one it belongs
+    /// to, else a new one; then the SNMP and TFTP dissectors' effects.
+    fn track_udp(&mut self, t: &Transport, payload: &[u8], ts_ns: i64) -> FlowInfo {
+        let (s16, d16) = (addr_bytes(t.src), addr_bytes(t.dst));
+        let info = |stream, from_initiator| FlowInfo {
+            proto: Proto::Udp,
+            layer: t.layer as u8,
+            quoted: t.quoted,
+            stream,
+            from_initiator,
+            ..FlowInfo::default()
+        };
+        let proto = Proto::Udp as u8;
+        // Only once a TFTP request was seen: does the tuple have its own?
+        if !self.tftp.is_empty()
+            && !match (t.src, t.dst) {
+                (IpAddr::V4(s), IpAddr::V4(d)) => self.v4.map.contains_key(
+                    &Key::new(s.octets(), t.src_port, d.octets(), t.dst_port, proto).0,
+                ),
+                _ => self
+                    .v6
+                    .map
+                    .contains_key(&Key::new(s16, t.src_port, d16, t.dst_port, proto).0),
+            }
+        {
+            let fwd = (s16, t.src_port, d16);
+            let rev = (d16, t.dst_port, s16);
+            let hit = if self.tftp.contains_key(&fwd) {
+                Some((fwd, true))
+            } else if self.tftp.contains_key(&rev) {
+                Some((rev, false))
+            } else {
+                None
+            };
+            if let Some((key, from_client)) = hit {
+                let next = &mut self.next_udp;
+                let stream = *self
+                    .tftp
+                    .get_mut(&key)
+                    .expect("present")
+                    .get_or_insert_with(|| {
+                        *next += 1;
+                        *next - 1
+                    });
+                return FlowInfo {
+                    tftp: true,
+                    ..info(stream, from_client)
+                };
+            }
+        }
+        let (conv, src_is_lo, next) = self.exact(t, ts_ns);
+        if conv.has(SNMP_PENDING) {
+            let lo_initiated = conv.bits & LO_INITIATED;
+            *conv = Conversation::new(*next, ts_ns, false);
+            conv.bits = lo_initiated | SNMP_OPENED;
+            *next += 1;
+        }
+        conv.last_seen_ns = ts_ns;
+        if t.dst_port == SNMP_PORT
+            && conv.bits & (SNMP_OPENED | SNMP_PENDING) == 0
+            && looks_like_snmp(payload)
+        {
+            conv.set(SNMP_PENDING);
+        }
+        let out = info(conv.stream, conv.lo_initiated() == src_is_lo);
+        // Dissectors see datagrams that carry something.
+        if t.dst_port == TFTP_PORT
+            && !payload.is_empty()
+            && !self.tftp.contains_key(&(s16, t.src_port, d16))
+        {
+            if self.tftp.len() >= self.cfg.max_conversations {
+                self.tftp.clear();
+            }
+            self.tftp.insert((s16, t.src_port, d16), None);
+        }
+        out
     }
 
     fn track_transport(
@@ -399,33 +563,8 @@ impl ConversationTable {
         payload_len: u32,
         ts_ns: i64,
     ) -> Option<FlowInfo> {
-        let proto = t.proto as u8;
-        let is_tcp = t.proto == Proto::Tcp;
         let mut ports_reused = false;
-        let next = if is_tcp {
-            &mut self.next_tcp
-        } else {
-            &mut self.next_udp
-        };
-        let (conv, src_is_lo) = match (t.src, t.dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let (key, lo) = Key::new(s.octets(), t.src_port, d.octets(), t.dst_port, proto);
-                (
-                    self.v4
-                        .get(&self.cfg, key, ts_ns, lo, next, &mut self.evicted),
-                    lo,
-                )
-            }
-            (s, d) => {
-                let (key, lo) =
-                    Key::new(addr_bytes(s), t.src_port, addr_bytes(d), t.dst_port, proto);
-                (
-                    self.v6
-                        .get(&self.cfg, key, ts_ns, lo, next, &mut self.evicted),
-                    lo,
-                )
-            }
-        };
+        let (conv, src_is_lo, next) = self.exact(t, ts_ns);
         let fwd = if src_is_lo { 0 } else { 1 };
         conv.last_seen_ns = ts_ns;
         let Some(seg) = tcp else {
@@ -520,6 +659,7 @@ impl ConversationTable {
             rev_base_seq,
             retransmission,
             rev_win_scale: conv.win_scale[rev],
+            tftp: false,
         })
     }
 }

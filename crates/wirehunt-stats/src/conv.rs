@@ -6,7 +6,8 @@
 //!   the last, nor TCP headers the snapshot length cut short;
 //! - a conversation is the pair of (address, port) either way; its A side
 //!   is the source of its first frame; conversations are also split by
-//!   `tcp.stream` / `udp.stream`, so a reused port pair makes a new row;
+//!   `tcp.stream` / `udp.stream`, so a reused port pair makes a new row
+//!   (and a stream with several port pairs, a TFTP one, one row per pair);
 //! - bytes are frame lengths on the wire; times are relative to the first
 //!   frame of the capture;
 //! - rows come out by total frames, most first, ties in order of
@@ -158,23 +159,29 @@ impl Endpoint {
     }
 }
 
-/// Both ends, the lower first, for conversations without a stream number.
+/// Both ends, the lower first, and the stream: for conversations without
+/// a stream number (stream `u32::MAX`), and for the other port pairs of a
+/// stream that holds several (Wireshark's TFTP conversations, whose server
+/// port is any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct ConvKey {
     lo: Addr,
     hi: Addr,
     lo_port: u16,
     hi_port: u16,
+    stream: u32,
 }
 
 impl ConvKey {
-    fn new(src: Addr, sport: u16, dst: Addr, dport: u16) -> ConvKey {
+    fn new(src: Addr, sport: u16, dst: Addr, dport: u16, stream: Option<u32>) -> ConvKey {
+        let stream = stream.unwrap_or(u32::MAX);
         if (src, sport) <= (dst, dport) {
             ConvKey {
                 lo: src,
                 hi: dst,
                 lo_port: sport,
                 hi_port: dport,
+                stream,
             }
         } else {
             ConvKey {
@@ -182,6 +189,7 @@ impl ConvKey {
                 hi: src,
                 lo_port: dport,
                 hi_port: sport,
+                stream,
             }
         }
     }
@@ -285,33 +293,43 @@ impl ConvTable {
         let len = len as u64;
         // A stream number names the conversation by itself: a plain index,
         // no hashing.
-        let known = match stream {
-            Some(s) => self
-                .by_stream
+        let stream_row = stream.and_then(|s| {
+            self.by_stream
                 .get(s as usize)
                 .copied()
-                .filter(|&i| i != u32::MAX),
-            None => {
-                let key = ConvKey::new(src, sport, dst, dport);
-                self.conv_index.get(&key).copied()
-            }
+                .filter(|&i| i != u32::MAX)
+        });
+        // The stream's row, unless it is another port pair of the stream.
+        let same_pair = |c: &Conversation| {
+            (c.a == src && c.port_a == sport && c.b == dst && c.port_b == dport)
+                || (c.a == dst && c.port_a == dport && c.b == src && c.port_b == sport)
+        };
+        let by_pair = match (stream, stream_row) {
+            // The stream's first frame makes its row.
+            (Some(_), None) => None,
+            (Some(_), Some(i)) if same_pair(&self.convs[i as usize]) => None,
+            _ => Some(ConvKey::new(src, sport, dst, dport, stream)),
+        };
+        let known = match by_pair {
+            None => stream_row,
+            Some(key) => self.conv_index.get(&key).copied(),
         };
         let idx = match known {
             Some(i) => Some(i as usize),
             None if self.convs.len() < self.max_rows => {
                 let i = self.convs.len() as u32;
-                match stream {
-                    Some(s) => {
+                match (by_pair, stream) {
+                    (Some(key), _) => {
+                        self.conv_index.insert(key, i);
+                    }
+                    (None, Some(s)) => {
                         let s = s as usize;
                         if self.by_stream.len() <= s {
                             self.by_stream.resize(s + 1, u32::MAX);
                         }
                         self.by_stream[s] = i;
                     }
-                    None => {
-                        self.conv_index
-                            .insert(ConvKey::new(src, sport, dst, dport), i);
-                    }
+                    (None, None) => {}
                 }
                 self.convs.push(Conversation {
                     a: src,
