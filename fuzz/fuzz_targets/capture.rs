@@ -61,7 +61,7 @@ fn wirehunt_fuzz_one(data: &[u8]) {
         line.write(&ctx, 6, &mut out);
         wirehunt_fields::detail::write_detail(&ctx, &[], &mut out);
         caps.see(&frame);
-        phs.see(&pkt, frame.orig_len, frame.comments().next().is_some());
+        phs.see(&ctx);
         for c in &mut convs {
             c.see(&pkt, &flows, frame.ts_ns.wrapping_sub(first_ts_ns), frame.orig_len);
         }

@@ -10,22 +10,28 @@ use crate::reassembly::HttpView;
 /// ([`FrameCtx::dissects`]), then `http` when the frame completes a request
 /// reassembled from several segments.
 pub fn write_protocols(ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>) {
-    let n = ctx.pkt.layers().len();
-    let upto = (0..n).find(|&i| !ctx.dissects(i)).unwrap_or(n);
-    write_chain(ctx.pkt, out, false, upto);
-    if matches!(ctx.http, HttpView::Request(_)) && upto == n {
-        out.extend_from_slice(b":http");
-    }
+    write_frame_chain(ctx, out, false);
 }
 
-/// Appends the path of `pkt` in the protocol hierarchy (`-z io,phs`):
-/// the `frame.protocols` chain without `ethertype` steps, IPv6 extension
-/// headers, and the
-/// network and transport headers an ICMP error quotes (Wireshark shows
-/// them inside the ICMP item, not as protocols of their own; what they
-/// carry, a DNS query say, still counts).
-pub fn write_hierarchy_path(pkt: &Packet<'_>, out: &mut Vec<u8>) {
-    write_chain(pkt, out, true, pkt.layers().len());
+/// Appends the path of the frame in the protocol hierarchy (`-z io,phs`):
+/// the [`write_protocols`] chain without `ethertype` steps, IPv6 extension
+/// headers, and the network and transport headers an ICMP error quotes
+/// (Wireshark shows them inside the ICMP item, not as protocols of their
+/// own; what they carry, a DNS query say, still counts).
+pub fn write_hierarchy_path(ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>) {
+    write_frame_chain(ctx, out, true);
+}
+
+fn write_frame_chain(ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>, hierarchy: bool) {
+    let n = ctx.pkt.layers().len();
+    let upto = (0..n).find(|&i| !ctx.dissects(i)).unwrap_or(n);
+    write_chain(ctx.pkt, out, hierarchy, upto);
+    if matches!(ctx.http, HttpView::Request(_)) && upto == n {
+        if !out.is_empty() {
+            out.push(b':');
+        }
+        out.extend_from_slice(b"http");
+    }
 }
 
 /// The chain of the first `upto` layers; undissected payload is named

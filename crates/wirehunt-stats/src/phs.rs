@@ -9,7 +9,7 @@
 //! counts those frames so the output can say how much that is.
 
 use serde::{Deserialize, Serialize};
-use wirehunt_dissect::Packet;
+use wirehunt_fields::FrameCtx;
 use wirehunt_fields::protocols::write_hierarchy_path;
 
 /// One protocol in the tree.
@@ -58,8 +58,9 @@ impl Default for Hierarchy {
 impl Hierarchy {
     /// Counts one frame; `commented` when it carries a pcapng comment
     /// (Wireshark then roots its path at `pkt_comment`).
-    pub fn see(&mut self, pkt: &Packet<'_>, len: u32, commented: bool) {
-        let len = len as u64;
+    pub fn see(&mut self, ctx: &FrameCtx<'_, '_>) {
+        let len = u64::from(ctx.frame.orig_len);
+        let commented = ctx.frame.comments().next().is_some();
         self.frames += 1;
         self.bytes += len;
         let mut chain = std::mem::take(&mut self.scratch);
@@ -67,7 +68,7 @@ impl Hierarchy {
         if commented {
             chain.extend_from_slice(b"pkt_comment:");
         }
-        write_hierarchy_path(pkt, &mut chain);
+        write_hierarchy_path(ctx, &mut chain);
         let mut parent: Option<u32> = None;
         for name in chain.split(|&c| c == b':') {
             if name.is_empty() {

@@ -112,9 +112,13 @@ fn info(args: &InputArgs) -> anyhow::Result<ExitCode> {
 
 fn phs(args: &InputArgs) -> anyhow::Result<ExitCode> {
     let mut h = wirehunt_stats::phs::Hierarchy::default();
-    let pass = read_frames(args, Needs::DISSECTION, |c| {
-        h.see(c.pkt, c.frame.orig_len, c.frame.comments().next().is_some())
-    })?;
+    // The conversations say which payloads Wireshark dissects (TCP
+    // retransmissions, HTTP over several segments, TFTP conversations).
+    let needs = Needs {
+        http: true,
+        ..Needs::FLOWS
+    };
+    let pass = read_frames(args, needs, |c| h.see(c))?;
     let tree = h.tree();
     if args.json {
         print(&(serde_json::to_string(&tree)? + "\n"))?;
