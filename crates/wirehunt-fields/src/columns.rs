@@ -340,7 +340,23 @@ fn summarize(
             }
             "TLS"
         }
-        Proto::Ipv4 => "IPv4",
+        Proto::Ipv4 => {
+            // A fragment that completes nothing yet.
+            if let Some(ip) = wirehunt_dissect::Ipv4Packet::new_checked(pkt.bytes(top))
+                && (ip.frag_offset() != 0 || ip.more_frags())
+                && !pkt.reassembled()
+            {
+                let _ = write!(
+                    info,
+                    "Fragmented IP protocol (proto={} {}, off={}, ID={:04x})",
+                    crate::ipproto::name(ip.protocol()),
+                    ip.protocol(),
+                    u32::from(ip.frag_offset()) * 8,
+                    ip.ident()
+                );
+            }
+            "IPv4"
+        }
         Proto::Ipv6Fragment => {
             if let Some(f) = wirehunt_dissect::Ipv6Fragment::new_checked(pkt.bytes(top)) {
                 let _ = write!(

@@ -12,6 +12,7 @@
 
 pub mod columns;
 pub mod detail;
+pub mod ipproto;
 pub mod protocols;
 pub mod reassembly;
 pub mod registry;
