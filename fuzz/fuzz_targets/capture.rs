@@ -42,11 +42,7 @@ fn wirehunt_fuzz_one(data: &[u8]) {
     let mut ip_reassembly = wirehunt_dissect::reassembly::IpReassembly::default();
     for _ in 0..10_000 {
         let Ok(Some(frame)) = reader.next_frame() else { break };
-        let pkt = wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
-        let pkt = match ip_reassembly.feed(&pkt) {
-            Some(whole) => wirehunt_dissect::dissect_reassembled(whole, frame.link_type),
-            None => pkt,
-        };
+        let pkt = ip_reassembly.dissect(frame.data, frame.orig_len as usize, frame.link_type);
         let flows = table.track(&pkt, frame.ts_ns);
         let first_ts_ns = *first.get_or_insert(frame.ts_ns);
         let ctx = wirehunt_fields::FrameCtx {

@@ -148,6 +148,22 @@ impl IpReassembly {
         Some(&self.out)
     }
 
+    /// Dissects one frame as [`crate::dissect_frame`] does, feeding its
+    /// fragment in: the frame that completes a datagram comes back with all
+    /// of it ([`crate::dissect_reassembled`]).
+    pub fn dissect<'s>(
+        &'s mut self,
+        data: &'s [u8],
+        orig_len: usize,
+        link_type: crate::LinkType,
+    ) -> Packet<'s> {
+        let pkt = crate::dissect_frame(data, orig_len, link_type);
+        match self.feed(&pkt) {
+            Some(whole) => crate::dissect_reassembled(whole, link_type),
+            None => pkt,
+        }
+    }
+
     /// Datagrams given up because too many were waiting.
     pub fn dropped(&self) -> u64 {
         self.dropped
@@ -187,10 +203,9 @@ fn find<'a>(pkt: &Packet<'a>) -> Option<Found<'a>> {
         }
         _ => {
             let ip = Ipv6Packet::new_checked(b)?;
-            let fl = layers[i + 1..]
-                .iter()
-                .take_while(|x| x.proto == Proto::Ipv6Fragment)
-                .next()?;
+            let fl = layers
+                .get(i + 1)
+                .filter(|x| x.proto == Proto::Ipv6Fragment)?;
             let frag = Ipv6Fragment::new_checked(pkt.bytes(fl))?;
             if frag.offset() == 0 && !frag.more() {
                 return None;

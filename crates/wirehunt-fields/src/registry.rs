@@ -32,12 +32,6 @@ pub struct FrameCtx<'a, 'p> {
 }
 
 impl FrameCtx<'_, '_> {
-    /// The frame's TCP segment carries only data its direction already
-    /// sent (see [`wirehunt_flow::FlowInfo::retransmission`]).
-    pub fn retransmission(&self) -> bool {
-        self.flows.main().is_some_and(|f| f.retransmission)
-    }
-
     /// Whether Wireshark dissects layer `i` of the packet. With its default
     /// preferences it does not hand a TCP retransmission to the
     /// application dissectors again, an HTTP segment in the middle of a
@@ -64,7 +58,8 @@ impl FrameCtx<'_, '_> {
             // anything else its ports suggest (quoted ones too).
             return !flow.tftp;
         }
-        if l.quoted || flow.quoted || self.flows.main() != Some(flow) {
+        // The rules below are about the frame's own TCP segment.
+        if l.quoted || self.flows.main() != Some(flow) {
             return true;
         }
         if flow.retransmission {

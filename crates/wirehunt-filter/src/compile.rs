@@ -563,9 +563,8 @@ fn as_bytes(v: &Rv) -> Vec<u8> {
 }
 
 /// Whether layer `i` is protocol `name` (DNS on the mDNS port is `mdns`,
-/// not `dns`, as in Wireshark).
-/// Layers Wireshark does not dissect (a retransmission's payload) are not
-/// there.
+/// not `dns`, as in Wireshark). Layers Wireshark does not dissect (a
+/// retransmission's payload, say) are not there.
 fn is_proto(ctx: &FrameCtx<'_, '_>, i: usize, name: &str, protos: &[Proto]) -> bool {
     let l = &ctx.pkt.layers()[i];
     protos.contains(&l.proto)

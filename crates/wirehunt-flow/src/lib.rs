@@ -428,25 +428,35 @@ impl ConversationTable {
             {
                 continue;
             }
-            let tcp = match t.proto {
-                Proto::Tcp if !t.quoted => wirehunt_dissect::TcpSegment::new_checked(pkt.bytes(l)),
-                _ => None,
-            };
-            let payload_len = tcp.map_or(0, |seg| {
-                l.declared_len().saturating_sub(seg.header_len() as u32)
-            });
-            if t.proto == Proto::Udp {
+            flows.items[flows.len] = if t.proto == Proto::Udp {
                 let payload = pkt.bytes(l).get(8..).unwrap_or(&[]);
-                flows.items[flows.len] = self.track_udp(&t, payload, ts_ns);
-                flows.len += 1;
-                continue;
-            }
-            if let Some(info) = self.track_transport(&t, tcp, payload_len, ts_ns) {
-                flows.items[flows.len] = info;
-                flows.len += 1;
-            }
+                self.track_udp(&t, payload, ts_ns)
+            } else {
+                let seg = (!t.quoted)
+                    .then(|| wirehunt_dissect::TcpSegment::new_checked(pkt.bytes(l)))
+                    .flatten();
+                let payload_len = seg.map_or(0, |seg| {
+                    l.declared_len().saturating_sub(seg.header_len() as u32)
+                });
+                self.track_tcp(&t, seg, payload_len, ts_ns)
+            };
+            flows.len += 1;
         }
         flows
+    }
+
+    /// Whether `t`'s own tuple already has a conversation.
+    fn has_own(&self, t: &Transport) -> bool {
+        let proto = t.proto as u8;
+        match (t.src, t.dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => self
+                .v4
+                .map
+                .contains_key(&Key::new(s.octets(), t.src_port, d.octets(), t.dst_port, proto).0),
+            (s, d) => self.v6.map.contains_key(
+                &Key::new(addr_bytes(s), t.src_port, addr_bytes(d), t.dst_port, proto).0,
+            ),
+        }
     }
 
     /// The conversation of `t`'s own tuple (made, with the next stream
@@ -490,19 +500,8 @@ impl ConversationTable {
             from_initiator,
             ..FlowInfo::default()
         };
-        let proto = Proto::Udp as u8;
         // Only once a TFTP request was seen: does the tuple have its own?
-        if !self.tftp.is_empty()
-            && !match (t.src, t.dst) {
-                (IpAddr::V4(s), IpAddr::V4(d)) => self.v4.map.contains_key(
-                    &Key::new(s.octets(), t.src_port, d.octets(), t.dst_port, proto).0,
-                ),
-                _ => self
-                    .v6
-                    .map
-                    .contains_key(&Key::new(s16, t.src_port, d16, t.dst_port, proto).0),
-            }
-        {
+        if !self.tftp.is_empty() && !self.has_own(t) {
             let fwd = (s16, t.src_port, d16);
             let rev = (d16, t.dst_port, s16);
             let hit = if self.tftp.contains_key(&fwd) {
@@ -556,26 +555,28 @@ impl ConversationTable {
         out
     }
 
-    fn track_transport(
+    /// A TCP segment (`tcp` is `None` for a quoted one: no sequence
+    /// analysis).
+    fn track_tcp(
         &mut self,
         t: &Transport,
         tcp: Option<wirehunt_dissect::TcpSegment<'_>>,
         payload_len: u32,
         ts_ns: i64,
-    ) -> Option<FlowInfo> {
+    ) -> FlowInfo {
         let mut ports_reused = false;
         let (conv, src_is_lo, next) = self.exact(t, ts_ns);
         let fwd = if src_is_lo { 0 } else { 1 };
         conv.last_seen_ns = ts_ns;
         let Some(seg) = tcp else {
-            return Some(FlowInfo {
+            return FlowInfo {
                 proto: t.proto,
                 layer: t.layer as u8,
                 quoted: t.quoted,
                 stream: conv.stream,
                 from_initiator: conv.lo_initiated() == src_is_lo,
                 ..FlowInfo::default()
-            });
+            };
         };
         let fl = seg.flags();
         let (seq, ack) = (seg.seq(), seg.ack());
@@ -646,7 +647,7 @@ impl ConversationTable {
         } else {
             seg.window() as u32
         };
-        Some(FlowInfo {
+        FlowInfo {
             proto: Proto::Tcp,
             layer: t.layer as u8,
             quoted: false,
@@ -660,7 +661,7 @@ impl ConversationTable {
             retransmission,
             rev_win_scale: conv.win_scale[rev],
             tftp: false,
-        })
+        }
     }
 }
 

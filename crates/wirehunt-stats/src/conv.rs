@@ -322,14 +322,16 @@ impl ConvTable {
                     (Some(key), _) => {
                         self.conv_index.insert(key, i);
                     }
-                    (None, Some(s)) => {
-                        let s = s as usize;
-                        if self.by_stream.len() <= s {
-                            self.by_stream.resize(s + 1, u32::MAX);
+                    // Without a key by pair the frame has a stream: this is
+                    // the stream's first row.
+                    (None, s) => {
+                        if let Some(s) = s.map(|s| s as usize) {
+                            if self.by_stream.len() <= s {
+                                self.by_stream.resize(s + 1, u32::MAX);
+                            }
+                            self.by_stream[s] = i;
                         }
-                        self.by_stream[s] = i;
                     }
-                    (None, None) => {}
                 }
                 self.convs.push(Conversation {
                     a: src,

@@ -56,8 +56,8 @@ impl Default for Hierarchy {
 }
 
 impl Hierarchy {
-    /// Counts one frame; `commented` when it carries a pcapng comment
-    /// (Wireshark then roots its path at `pkt_comment`).
+    /// Counts one frame. A frame with a pcapng comment has its path
+    /// rooted at `pkt_comment`, as in Wireshark.
     pub fn see(&mut self, ctx: &FrameCtx<'_, '_>) {
         let len = u64::from(ctx.frame.orig_len);
         let commented = ctx.frame.comments().next().is_some();

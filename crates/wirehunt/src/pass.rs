@@ -188,13 +188,8 @@ pub fn each_frame(
         {
             return true;
         }
-        let pkt =
-            wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
         // The fragment that completes an IP datagram carries all of it.
-        let pkt = match ip_reassembly.feed(&pkt) {
-            Some(whole) => wirehunt_dissect::dissect_reassembled(whole, frame.link_type),
-            None => pkt,
-        };
+        let pkt = ip_reassembly.dissect(frame.data, frame.orig_len as usize, frame.link_type);
         let flows = match table.as_mut() {
             Some(t) => t.track(&pkt, frame.ts_ns),
             None => wirehunt_flow::Flows::default(),

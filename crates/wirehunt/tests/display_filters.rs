@@ -87,12 +87,7 @@ fn select(cap: &Path, compiled: &[Option<Filter>]) -> Vec<Vec<u64>> {
     let mut ip_reassembly = wirehunt_dissect::reassembly::IpReassembly::default();
     let mut first = None;
     while let Ok(Some(frame)) = reader.next_frame() {
-        let pkt =
-            wirehunt_dissect::dissect_frame(frame.data, frame.orig_len as usize, frame.link_type);
-        let pkt = match ip_reassembly.feed(&pkt) {
-            Some(whole) => wirehunt_dissect::dissect_reassembled(whole, frame.link_type),
-            None => pkt,
-        };
+        let pkt = ip_reassembly.dissect(frame.data, frame.orig_len as usize, frame.link_type);
         let flows = table.track(&pkt, frame.ts_ns);
         let ctx = FrameCtx {
             frame: &frame,
