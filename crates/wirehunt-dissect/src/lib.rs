@@ -160,6 +160,8 @@ pub struct Packet<'a> {
     reassembled: bool,
     /// Still to apply to the first IP layer met.
     extend_first_ip: bool,
+    /// Dissection stopped at an unquoted IP fragment.
+    fragment: bool,
 }
 
 /// Addresses and ports of the transport layer that a conversation follows.
@@ -200,6 +202,12 @@ impl<'a> Packet<'a> {
     /// fragments ([`dissect_reassembled`]).
     pub fn reassembled(&self) -> bool {
         self.reassembled
+    }
+
+    /// True when dissection stopped at an IP fragment (outside ICMP
+    /// quotes): the payload waits for reassembly.
+    pub fn fragment(&self) -> bool {
+        self.fragment
     }
 
     /// The anomalies met.
@@ -363,6 +371,7 @@ pub fn dissect_reassembled(data: &[u8], link_type: LinkType) -> Packet<'_> {
     dissect_with(data, data.len(), link_type, true)
 }
 
+#[inline(always)]
 fn dissect_with(
     data: &[u8],
     orig_len: usize,
@@ -379,6 +388,7 @@ fn dissect_with(
         n_anomalies: 0,
         reassembled,
         extend_first_ip: reassembled,
+        fragment: false,
     };
     let end = data.len();
     match link_type.0 {
@@ -534,6 +544,7 @@ fn ipv4_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
         return;
     }
     if (ip.frag_offset() != 0 || ip.more_frags()) && !whole {
+        p.fragment |= !quoted;
         return;
     }
     ip_payload(p, ip.protocol(), at + hl, end, declared_end, quoted, false);
@@ -588,6 +599,7 @@ fn ipv6_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
             };
             p.push(Proto::Ipv6Fragment, pos, end, declared_end, quoted);
             if (frag.offset() != 0 || frag.more()) && !whole {
+                p.fragment |= !quoted;
                 return;
             }
         }

@@ -109,6 +109,9 @@ impl IpReassembly {
     /// the frame's bytes up to the end of the fragmenting header, then the
     /// whole payload.
     pub fn feed(&mut self, pkt: &Packet<'_>) -> Option<&[u8]> {
+        if !pkt.fragment() {
+            return None;
+        }
         let f = find(pkt)?;
         let end = f.offset + f.payload.len();
         if end > MAX_DATAGRAM {
@@ -158,6 +161,9 @@ impl IpReassembly {
         link_type: crate::LinkType,
     ) -> Packet<'s> {
         let pkt = crate::dissect_frame(data, orig_len, link_type);
+        if !pkt.fragment() {
+            return pkt;
+        }
         match self.feed(&pkt) {
             Some(whole) => crate::dissect_reassembled(whole, link_type),
             None => pkt,

@@ -43,6 +43,12 @@ impl FrameCtx<'_, '_> {
         let Some(l) = layers.get(i) else {
             return false;
         };
+        // The common case, checked first: nothing holds a layer back.
+        if !matches!(self.http, crate::reassembly::HttpView::None)
+            && !self.flows.all().iter().any(|f| f.tftp || f.retransmission)
+        {
+            return true;
+        }
         // The TCP or UDP layer that carries this one, and its conversation.
         let Some(carrier) = layers[..i]
             .iter()

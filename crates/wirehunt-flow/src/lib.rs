@@ -251,6 +251,7 @@ impl<const N: usize> Shard<N> {
     }
 
     /// The conversation of `key`, made (with the next stream number) if new.
+    #[inline(always)]
     fn get(
         &mut self,
         cfg: &FlowConfig,
@@ -462,6 +463,7 @@ impl ConversationTable {
     /// The conversation of `t`'s own tuple (made, with the next stream
     /// number, if new), whether the source is the key's lower end, and the
     /// stream counter of its protocol.
+    #[inline(always)]
     fn exact(&mut self, t: &Transport, ts_ns: i64) -> (&mut Conversation, bool, &mut u32) {
         let proto = t.proto as u8;
         let next = if t.proto == Proto::Tcp {
@@ -491,7 +493,8 @@ impl ConversationTable {
     /// A UDP datagram: its own conversation, else a TFTP one it belongs
     /// to, else a new one; then the SNMP and TFTP dissectors' effects.
     fn track_udp(&mut self, t: &Transport, payload: &[u8], ts_ns: i64) -> FlowInfo {
-        let (s16, d16) = (addr_bytes(t.src), addr_bytes(t.dst));
+        // Keys of TFTP conversations, made only where one is looked up.
+        let ends = || (addr_bytes(t.src), addr_bytes(t.dst));
         let info = |stream, from_initiator| FlowInfo {
             proto: Proto::Udp,
             layer: t.layer as u8,
@@ -502,6 +505,7 @@ impl ConversationTable {
         };
         // Only once a TFTP request was seen: does the tuple have its own?
         if !self.tftp.is_empty() && !self.has_own(t) {
+            let (s16, d16) = ends();
             let fwd = (s16, t.src_port, d16);
             let rev = (d16, t.dst_port, s16);
             let hit = if self.tftp.contains_key(&fwd) {
@@ -543,14 +547,14 @@ impl ConversationTable {
         }
         let out = info(conv.stream, conv.lo_initiated() == src_is_lo);
         // Dissectors see datagrams that carry something.
-        if t.dst_port == TFTP_PORT
-            && !payload.is_empty()
-            && !self.tftp.contains_key(&(s16, t.src_port, d16))
-        {
-            if self.tftp.len() >= self.cfg.max_conversations {
-                self.tftp.clear();
+        if t.dst_port == TFTP_PORT && !payload.is_empty() {
+            let (s16, d16) = ends();
+            if !self.tftp.contains_key(&(s16, t.src_port, d16)) {
+                if self.tftp.len() >= self.cfg.max_conversations {
+                    self.tftp.clear();
+                }
+                self.tftp.insert((s16, t.src_port, d16), None);
             }
-            self.tftp.insert((s16, t.src_port, d16), None);
         }
         out
     }
