@@ -681,6 +681,10 @@ fn tcp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
     }
 }
 
+/// UDP ports whose datagrams carry a whole packet (VXLAN, Teredo): the
+/// only UDP payloads decoded into link, network or transport layers.
+pub const UDP_TUNNEL_PORTS: [u16; 2] = [4789, 3544];
+
 fn udp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted: bool) {
     let Some(u) = p.data.get(at..end).and_then(UdpDatagram::new_checked) else {
         p.anomaly(Proto::Udp, at, AnomalyKind::Truncated);
@@ -705,11 +709,11 @@ fn udp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
         // SSDP too: a quoted M-SEARCH is still shown.
         p.push(Proto::Http, pl, uend, uend, quoted);
     } else if quoted {
-    } else if is(4789) && uend - pl >= 8 {
+    } else if is(UDP_TUNNEL_PORTS[0]) && uend - pl >= 8 {
         if p.push(Proto::Vxlan, pl, uend, uend, false) {
             ethernet_at(p, pl + 8, uend);
         }
-    } else if is(3544)
+    } else if is(UDP_TUNNEL_PORTS[1])
         && let Some(v6) = teredo_ipv6(&p.data[..uend], pl)
         && p.push(Proto::Teredo, pl, uend, uend, false)
     {

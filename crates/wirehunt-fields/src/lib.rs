@@ -8,15 +8,19 @@
 //! - [`columns`]: the packet-list line tshark prints by default (number,
 //!   time, source, destination, protocol, length, info).
 //! - [`protocols`]: the `frame.protocols` chain;
-//! - [`detail`]: the field-by-field view (`tshark -V`).
+//! - [`detail`]: the field-by-field view (`tshark -V`);
+//! - [`needs`]: what a field reads besides the packet, so a pass computes
+//!   only that.
 
 pub mod columns;
 pub mod detail;
 pub mod ipproto;
+pub mod needs;
 pub mod protocols;
 pub mod reassembly;
 pub mod registry;
 mod value;
 
+pub use needs::Needs;
 pub use registry::{Field, FrameCtx, Kind, Sink, all, lookup};
 pub use value::{Value, write_seconds};

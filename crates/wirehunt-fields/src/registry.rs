@@ -125,6 +125,12 @@ impl Field {
     pub fn extract(&self, ctx: &FrameCtx<'_, '_>, sink: &mut dyn Sink) {
         (self.extract)(ctx, sink)
     }
+
+    /// What the field reads besides the packet's bytes
+    /// ([`crate::needs::of_field`]).
+    pub fn needs(&self) -> crate::Needs {
+        crate::needs::of_field(self.name)
+    }
 }
 
 impl std::fmt::Debug for Field {

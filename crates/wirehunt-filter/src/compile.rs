@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use regex::bytes::{Regex, RegexBuilder};
 use wirehunt_dissect::Proto;
 use wirehunt_fields::registry::Kind;
-use wirehunt_fields::{Field, FrameCtx, Value};
+use wirehunt_fields::{Field, FrameCtx, Needs, Value};
 
 use crate::ast::{CmpOp, Expr, Func, Operand, Range, SetItem};
 use crate::error::{FilterError, closest};
@@ -518,9 +518,42 @@ impl Filter {
         &self.text
     }
 
+    /// What the filter reads besides the packet's bytes: the union of what
+    /// its fields and protocols need ([`wirehunt_fields::needs`]).
+    pub fn needs(&self) -> Needs {
+        node_needs(&self.root)
+    }
+
     /// Whether the frame passes.
     pub fn matches(&self, ctx: &FrameCtx<'_, '_>) -> bool {
         eval(&self.root, ctx)
+    }
+}
+
+fn src_needs(s: &Src) -> Needs {
+    match s {
+        Src::Field(f) => f.needs(),
+        Src::Frame => Needs::NONE,
+        Src::Proto(name, _) => wirehunt_fields::needs::of_protocol(name),
+    }
+}
+
+fn val_needs(v: &Val) -> Needs {
+    match v {
+        Val::Src { src, .. } => src_needs(src),
+        Val::Call(_, v) => val_needs(v),
+        Val::BitAnd(a, b) => val_needs(a).union(val_needs(b)),
+        Val::Lit(_) => Needs::NONE,
+    }
+}
+
+fn node_needs(n: &Node) -> Needs {
+    match n {
+        Node::Or(a, b) | Node::Xor(a, b) | Node::And(a, b) => node_needs(a).union(node_needs(b)),
+        Node::Not(a) => node_needs(a),
+        Node::Exists(s) => src_needs(s),
+        Node::NonZero(v) | Node::In(v, _) | Node::Matches(v, _) => val_needs(v),
+        Node::Cmp(a, _, b) | Node::Contains(a, b) => val_needs(a).union(val_needs(b)),
     }
 }
 

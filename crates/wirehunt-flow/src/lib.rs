@@ -49,6 +49,24 @@ pub struct FlowConfig {
     pub tcp_idle_ns: i64,
     /// A UDP conversation idle this long may be evicted.
     pub udp_idle_ns: i64,
+    /// Follow TCP conversations.
+    pub tcp: bool,
+    /// Which UDP conversations to follow.
+    pub udp: UdpTracking,
+}
+
+/// Which UDP conversations the table follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UdpTracking {
+    /// Every one (`udp.stream`).
+    All,
+    /// Only what decides whether a tunnel carried over UDP (VXLAN, Teredo)
+    /// is dissected: Wireshark hands a datagram that joined a TFTP
+    /// conversation to TFTP. Whether one joins depends only on its own
+    /// port pair's history and on TFTP requests, so the datagrams of port
+    /// pairs with a tunnel port or the TFTP port are followed, and no
+    /// others; stream numbers are then not Wireshark's.
+    Tunnels,
 }
 
 impl Default for FlowConfig {
@@ -58,6 +76,8 @@ impl Default for FlowConfig {
             max_conversations: (1 << 21) / 8 * 7,
             tcp_idle_ns: 300 * 1_000_000_000,
             udp_idle_ns: 60 * 1_000_000_000,
+            tcp: true,
+            udp: UdpTracking::All,
         }
     }
 }
@@ -193,11 +213,13 @@ struct Shard<const N: usize> {
 
 impl<const N: usize> Shard<N> {
     fn new(capacity: usize) -> Shard<N> {
-        // All of it at once: growing by doubling would hold the old and the
-        // new table together. Only the control bytes are touched until
-        // conversations arrive, so a small capture stays small.
+        // Grown as conversations arrive: a table sized for the limit from
+        // the start spreads even a few thousand conversations over all its
+        // pages, and every lookup misses the cache. Growing holds the old
+        // and the new table together for a moment, at most 1.5 times the
+        // full table.
         Shard {
-            map: HashMap::with_capacity_and_hasher(capacity, RandomState::default()),
+            map: HashMap::with_capacity_and_hasher(capacity.min(4096), RandomState::default()),
         }
     }
 
@@ -419,6 +441,18 @@ impl ConversationTable {
         for t in pkt.transports() {
             if flows.len == flows.items.len() {
                 break;
+            }
+            let followed = match t.proto {
+                Proto::Tcp => self.cfg.tcp,
+                _ => {
+                    self.cfg.udp == UdpTracking::All
+                        || [t.src_port, t.dst_port].iter().any(|p| {
+                            *p == TFTP_PORT || wirehunt_dissect::UDP_TUNNEL_PORTS.contains(p)
+                        })
+                }
+            };
+            if !followed {
+                continue;
             }
             let l = &pkt.layers()[t.layer];
             // A quoted segment without its full header gets no conversation

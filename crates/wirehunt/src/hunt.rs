@@ -41,7 +41,7 @@ pub fn hunt_file(path: &Path, cfg: Config, args: &HuntArgs) -> anyhow::Result<(R
         limit: u64::MAX,
         // The detectors read the dissection alone; a display filter brings
         // conversations and the rest with it.
-        needs: Needs::DISSECTION,
+        needs: Needs::NONE,
     };
     let pass = each_frame(&src, |ctx, matched| {
         // pcapng custom blocks are numbered as frames but carry no traffic.

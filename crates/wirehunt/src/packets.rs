@@ -163,6 +163,14 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         }
         out.buf.push(b'\n');
     }
+    // The packet list and the detail view show everything; `-T fields`
+    // computes what its fields read.
+    let needs = match &mode {
+        Mode::Fields(fields, _) => fields
+            .iter()
+            .fold(crate::pass::Needs::NONE, |n, f| n.union(f.needs())),
+        _ => crate::pass::Needs::ALL,
+    };
     let src = Source {
         path,
         no_mmap: args.no_mmap,
@@ -170,7 +178,7 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         capture_filter: args.capture_filter.as_deref(),
         max_conversations: args.max_conversations,
         limit: args.count.unwrap_or(u64::MAX),
-        needs: crate::pass::Needs::ALL,
+        needs,
     };
     let mut scratch = Vec::new();
     let mut write_err = None;

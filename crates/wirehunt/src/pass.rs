@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use wirehunt_capture::{CaptureError, CaptureInfo, CaptureReader, OpenOptions};
 use wirehunt_fields::FrameCtx;
-use wirehunt_flow::{ConversationTable, FlowConfig};
+pub use wirehunt_fields::Needs;
+use wirehunt_flow::{ConversationTable, FlowConfig, UdpTracking};
 
 use crate::EXIT_INPUT;
 use crate::table::Progress;
@@ -61,38 +62,9 @@ pub struct Source<'a> {
     pub max_conversations: usize,
     /// Stop after this many frames.
     pub limit: u64,
-    /// What the view reads beyond the dissection (a display filter may
-    /// read anything, so with one everything is computed).
+    /// What the view reads beyond the dissection (the display filter adds
+    /// what its fields read).
     pub needs: Needs,
-}
-
-/// The per-frame work a view needs besides dissecting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Needs {
-    /// Stream numbers and relative sequence numbers (the conversation table).
-    pub flows: bool,
-    /// TCP sequence analysis (implies `flows`).
-    pub analysis: bool,
-    /// HTTP requests put together across segments (implies `flows`).
-    pub http: bool,
-}
-
-impl Needs {
-    pub const ALL: Needs = Needs {
-        flows: true,
-        analysis: true,
-        http: true,
-    };
-    pub const DISSECTION: Needs = Needs {
-        flows: false,
-        analysis: false,
-        http: false,
-    };
-    pub const FLOWS: Needs = Needs {
-        flows: true,
-        analysis: false,
-        http: false,
-    };
 }
 
 /// Reads a capture once, handing every record to `see` without dissecting
@@ -167,16 +139,20 @@ pub fn each_frame(
     let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
     let mut ip_reassembly = wirehunt_dissect::reassembly::IpReassembly::default();
     let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
-    let needs = if src.display_filter.is_some() {
-        Needs::ALL
-    } else {
-        src.needs
-    };
-    let track = needs.flows || needs.analysis || needs.http;
-    // Only views that follow conversations pay for the table.
-    let mut table = track.then(|| {
+    let needs = filter
+        .as_ref()
+        .map_or(src.needs, |f| src.needs.union(f.needs()));
+    // Only what the view and the filter read is paid for: TCP conversations
+    // cost more than the dissection.
+    let mut table = needs.any_flows().then(|| {
         ConversationTable::new(FlowConfig {
             max_conversations: src.max_conversations.max(1),
+            tcp: needs.tcp_flows || needs.analysis || needs.http,
+            udp: if needs.udp_flows || needs.tcp_flows || needs.analysis || needs.http {
+                UdpTracking::All
+            } else {
+                UdpTracking::Tunnels
+            },
             ..FlowConfig::default()
         })
     });

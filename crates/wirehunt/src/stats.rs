@@ -50,10 +50,10 @@ fn read_records(
     mut see: impl FnMut(&wirehunt_capture::Frame<'_>, i64),
 ) -> anyhow::Result<Pass> {
     if args.display_filter.is_some() || args.capture_filter.is_some() {
-        return read_frames(args, Needs::DISSECTION, |c| see(c.frame, c.first_ts_ns));
+        return read_frames(args, Needs::NONE, |c| see(c.frame, c.first_ts_ns));
     }
     let mut first = None;
-    crate::pass::each_record(&source(args, Needs::DISSECTION), |f| {
+    crate::pass::each_record(&source(args, Needs::NONE), |f| {
         see(f, *first.get_or_insert(f.ts_ns));
         true
     })
@@ -180,7 +180,7 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     let needs = if kind.has_ports() && !endpoints {
         Needs::FLOWS
     } else {
-        Needs::DISSECTION
+        Needs::NONE
     };
     let pass = read_frames(&args.input, needs, |c| {
         table.see(
@@ -464,11 +464,7 @@ fn expert(args: &ExpertArgs) -> anyhow::Result<ExitCode> {
         _ => Severity::Chat,
     };
     let mut e = Expert::default();
-    let needs = Needs {
-        analysis: true,
-        ..Needs::FLOWS
-    };
-    let pass = read_frames(&args.input, needs, |c| e.see(c))?;
+    let pass = read_frames(&args.input, Needs::ANALYSIS, |c| e.see(c))?;
     let items: Vec<_> = e
         .items()
         .into_iter()

@@ -141,23 +141,6 @@ fn expected_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tshark")
 }
 
-fn captures(corpus: &Path) -> Vec<String> {
-    let mut v = Vec::new();
-    for set in ["public", "generated"] {
-        let Ok(rd) = fs::read_dir(corpus.join(set)) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".pcap") || name.ends_with(".pcapng") {
-                v.push(format!("{set}/{name}"));
-            }
-        }
-    }
-    v.sort();
-    v
-}
-
 fn digest<'a>(items: impl Iterator<Item = &'a str>) -> String {
     let mut h = Sha256::new();
     for i in items {
@@ -392,7 +375,7 @@ fn packet_list_and_fields_match_tshark() {
     let open = common::open_list(&expected_dir().join("OPEN.txt"));
     let mut open_seen = std::collections::BTreeSet::new();
     let (mut frames_total, mut frames_info) = (0usize, 0usize);
-    let caps = captures(&corpus);
+    let caps = common::corpus_captures(&corpus);
     assert!(
         !caps.is_empty(),
         "no captures found in {}",
@@ -511,7 +494,7 @@ fn regenerate() {
         std::env::var_os("WIREHUNT_TSHARK_RAW").expect("run scripts/tshark-expected.sh"),
     );
     let corpus = corpus().expect("corpus");
-    for cap in captures(&corpus) {
+    for cap in common::corpus_captures(&corpus) {
         let read =
             |ext: &str| fs::read_to_string(raw.join(format!("{cap}.{ext}"))).unwrap_or_default();
         let (list, err, protos, fields) =

@@ -65,6 +65,25 @@ pub fn corpus() -> Option<PathBuf> {
     dir.join("public").is_dir().then_some(dir)
 }
 
+/// The captures of the corpus's `public` and `generated` sets, as paths
+/// relative to the corpus (`public/NAME.pcap`), sorted.
+pub fn corpus_captures(corpus: &std::path::Path) -> Vec<String> {
+    let mut v = Vec::new();
+    for set in ["public", "generated"] {
+        let Ok(rd) = std::fs::read_dir(corpus.join(set)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+                v.push(format!("{set}/{name}"));
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
 /// Protocols whose place in a frame's protocol chain wirehunt decodes.
 /// Chains (`frame.protocols`, the protocol hierarchy) are compared with
 /// tshark's up to the first protocol outside this list: an application
