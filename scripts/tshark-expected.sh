@@ -14,7 +14,7 @@ raw=$(mktemp -d)
 trap 'rm -rf "$raw"' EXIT
 # The field list is the FIELDS array of the parity test, one name per line.
 fields=$(awk '/^const FIELDS: &\[&str\] = &\[/{on=1; next} on && /^\];/{exit} on' \
-  "$here/crates/wirehunt/tests/tshark_parity.rs" | sed -n 's/^ *"\([a-z0-9_.]*\)",$/-e \1/p' | tr '\n' ' ')
+  "$here/crates/wirehunt/tests/tshark_parity.rs" | sed -n 's/^ *"\([a-z0-9_.-]*\)",$/-e \1/p' | tr '\n' ' ')
 for set in public generated; do
   for cap in "$corpus/$set"/*.pcap "$corpus/$set"/*.pcapng; do
     [ -e "$cap" ] || continue

@@ -6,7 +6,7 @@ it runs Debian's capinfos and tshark 4.0 (TZ=UTC)
     capinfos CAPTURE ; capinfos -M CAPTURE            (stats info)
     tshark -n -q -r CAPTURE -z io,phs                  (stats phs)
     tshark -n -q -r CAPTURE -z conv,X -z endpoints,X   X = eth ip ipv6 tcp udp
-    tshark -n -q -r CAPTURE -z expert                  (stats expert, TCP items)
+    tshark -n -q -r CAPTURE -z expert                  (stats expert, TCP and ARP items)
     tshark -n -q -r CAPTURE -z io,stat,1               (stats io --interval 1s)
     tshark -n -q -r CAPTURE -z follow,P,raw,N …        (follow, first streams with data)
 
@@ -144,9 +144,14 @@ def expert(cap):
             sev = m.group(1)
             continue
         m = re.match(r"^\s+(\d+)\s+(\S+)\s+(.+?)  (.*)$", line)
-        # TCP items only: the other protocols' come from dissectors wirehunt
-        # does not have.
-        if sev and m and not line.strip().startswith("Frequency") and m.group(3).strip() == "TCP":
+        # TCP and ARP items only: the other protocols' come from dissectors
+        # wirehunt does not have.
+        if (
+            sev
+            and m
+            and not line.strip().startswith("Frequency")
+            and m.group(3).strip() in ("TCP", "ARP/RARP")
+        ):
             rows.append(f"{sev}\t{m.group(2)}\t{m.group(4)}\t{m.group(1)}")
     return rows
 

@@ -16,17 +16,13 @@ fn wirehunt_fuzz_one(data: &[u8]) {
     let Ok(mut reader) = wirehunt_capture::CaptureReader::from_bytes(data.to_vec()) else {
         return;
     };
-    let mut table = wirehunt_flow::ConversationTable::new(wirehunt_flow::FlowConfig {
-        max_conversations: 64,
-        ..Default::default()
-    });
+    let mut pipeline = wirehunt_fields::pipeline::Pipeline::new(wirehunt_fields::Needs::ALL, 64);
     // Small tables, so that eviction paths run too (and each input is quick).
     let mut hunter = wirehunt_hunt::Hunter::new(wirehunt_hunt::Config {
         limits: wirehunt_hunt::Limits { connections: 56, probes: 56, sources: 14, resets: 64 },
         ..Default::default()
     });
     let mut line = wirehunt_fields::columns::LineWriter::default();
-    let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
     let mut caps = wirehunt_stats::capinfo::CapStats::default();
     let mut phs = wirehunt_stats::phs::Hierarchy::default();
     let mut convs: Vec<_> = wirehunt_stats::conv::ConvKind::ALL
@@ -39,36 +35,27 @@ fn wirehunt_fuzz_one(data: &[u8]) {
     let mut follow_udp = wirehunt_stats::follow::Follow::new(wirehunt_dissect::Proto::Udp, 0, 1 << 16);
     let mut out = Vec::new();
     let mut first = None;
-    let mut ip_reassembly = wirehunt_dissect::reassembly::IpReassembly::default();
     for _ in 0..10_000 {
         let Ok(Some(frame)) = reader.next_frame() else { break };
-        let pkt = ip_reassembly.dissect(frame.data, frame.orig_len as usize, frame.link_type);
-        let flows = table.track(&pkt, frame.ts_ns);
         let first_ts_ns = *first.get_or_insert(frame.ts_ns);
-        let ctx = wirehunt_fields::FrameCtx {
-            frame: &frame,
-            pkt: &pkt,
-            flows,
-            first_ts_ns,
-            http: Default::default(),
-            tcp: analyzer.see(&pkt, &flows, frame.number, frame.ts_ns),
-        };
-        out.clear();
-        line.write(&ctx, 6, &mut out);
-        wirehunt_fields::detail::write_detail(&ctx, &[], &mut out);
-        caps.see(&frame);
-        phs.see(&ctx);
-        for c in &mut convs {
-            c.see(&pkt, &flows, frame.ts_ns.wrapping_sub(first_ts_ns), frame.orig_len);
-        }
-        expert.see(&ctx);
-        io.see(frame.ts_ns.saturating_sub(first_ts_ns), frame.orig_len);
-        follow_tcp.see(&ctx);
-        follow_udp.see(&ctx);
-        for f in wirehunt_fields::all() {
-            f.extract(&ctx, &mut |v: wirehunt_fields::Value<'_>| v.write_text(&mut out));
-        }
-        hunter.observe(frame.number, frame.ts_ns, frame.orig_len, &pkt);
+        pipeline.run(&frame, first_ts_ns, |ctx| {
+            out.clear();
+            line.write(ctx, 6, &mut out);
+            wirehunt_fields::detail::write_detail(ctx, &[], &mut out);
+            caps.see(&frame);
+            phs.see(ctx);
+            for c in &mut convs {
+                c.see(ctx.pkt, &ctx.flows, frame.ts_ns.wrapping_sub(first_ts_ns), frame.orig_len);
+            }
+            expert.see(ctx);
+            io.see(frame.ts_ns.saturating_sub(first_ts_ns), frame.orig_len);
+            follow_tcp.see(ctx);
+            follow_udp.see(ctx);
+            for f in wirehunt_fields::all() {
+                f.extract(ctx, &mut |v: wirehunt_fields::Value<'_>| v.write_text(&mut out));
+            }
+            hunter.observe(frame.number, frame.ts_ns, frame.orig_len, ctx.pkt);
+        });
     }
     let _ = caps.finish(reader.info(), Some(data.len() as u64), None).lines();
     let _ = (phs.tree(), expert.items(), io.buckets(), follow_tcp.chunks(), follow_udp.chunks());

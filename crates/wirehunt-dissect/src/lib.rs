@@ -460,14 +460,17 @@ fn ethertype_at(p: &mut Packet<'_>, et: u16, at: usize, end: usize) {
         ethertype::IPV4 => ipv4_at(p, at, end, false),
         ethertype::IPV6 => ipv6_at(p, at, end, false),
         ethertype::ARP | ethertype::RARP => {
-            if p.data
-                .get(at..end)
-                .and_then(ArpPacket::new_checked)
-                .is_some()
-            {
-                p.push(Proto::Arp, at, end, end, false);
-            } else {
-                p.anomaly(Proto::Arp, at, AnomalyKind::Truncated);
+            match p.data.get(at..end).and_then(ArpPacket::new_checked) {
+                // Addresses that do not fit: Wireshark shows the header, then
+                // a malformed-packet error.
+                Some(a) => {
+                    let complete = a.is_complete();
+                    p.push(Proto::Arp, at, end, end, false);
+                    if !complete {
+                        p.anomaly(Proto::Arp, at, AnomalyKind::Malformed);
+                    }
+                }
+                None => p.anomaly(Proto::Arp, at, AnomalyKind::Truncated),
             }
         }
         ethertype::VLAN | ethertype::QINQ | ethertype::VLAN_9100 => {

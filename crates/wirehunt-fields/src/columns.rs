@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use wirehunt_dissect::dns::{self, DnsMessage};
 use wirehunt_dissect::tcp::{TcpOption, flags};
-use wirehunt_dissect::{MacAddr, Packet, Proto, TcpSegment};
+use wirehunt_dissect::{ArpPacket, MacAddr, Packet, Proto, TcpSegment};
 
 use crate::Value;
 use crate::registry::FrameCtx;
@@ -295,12 +295,8 @@ fn summarize(
             "ICMPv6"
         }
         Proto::Arp => {
-            arp_info(pkt, info);
-            // Wireshark names the reverse opcodes after RARP.
-            match pkt.arp().map(|a| a.opcode()) {
-                Some(3 | 4) => "RARP",
-                _ => "ARP",
-            }
+            arp_info(ctx, info);
+            arp_protocol(pkt.arp().map_or(1, |a| a.opcode()))
         }
         Proto::Dns => {
             if let Some(d) = pkt.dns() {
@@ -674,48 +670,133 @@ fn neighbor_discovery_info(m: &wirehunt_dissect::IcmpMessage<'_>, info: &mut Vec
     }
 }
 
-fn arp_info(pkt: &Packet<'_>, info: &mut Vec<u8>) {
-    let Some(a) = pkt.arp() else {
+/// An ARP protocol address as Wireshark writes it: dotted IPv4 where the
+/// type and size say IPv4, hex bytes otherwise.
+fn write_arp_proto(a: &ArpPacket<'_>, addr: &[u8], info: &mut Vec<u8>) {
+    match <[u8; 4]>::try_from(addr) {
+        _ if addr.is_empty() => info.extend_from_slice(b"<No address>"),
+        Ok(v4) if a.proto_is_ipv4() => {
+            let _ = write!(info, "{}", std::net::Ipv4Addr::from(v4));
+        }
+        _ => write_hex(addr, info),
+    }
+}
+
+/// An ARP hardware address: a MAC address for Ethernet, hex bytes
+/// otherwise.
+fn write_arp_hw(a: &ArpPacket<'_>, addr: &[u8], info: &mut Vec<u8>) {
+    match <[u8; 6]>::try_from(addr) {
+        _ if addr.is_empty() => info.extend_from_slice(b"<No address>"),
+        Ok(mac) if a.hw_is_ether() => write_mac(MacAddr(mac), info),
+        _ => write_hex(addr, info),
+    }
+}
+
+fn write_hex(b: &[u8], out: &mut Vec<u8>) {
+    for x in b {
+        let _ = write!(out, "{x:02x}");
+    }
+}
+
+/// The protocol column of an ARP packet, by opcode.
+fn arp_protocol(opcode: u16) -> &'static str {
+    match opcode {
+        3 | 4 => "RARP",
+        5..=7 => "DRARP",
+        8 | 9 => "Inverse ARP",
+        11..=22 => "MARS",
+        23 => "MAPOS",
+        _ => "ARP",
+    }
+}
+
+fn arp_info(ctx: &FrameCtx<'_, '_>, info: &mut Vec<u8>) {
+    let Some(a) = ctx.pkt.arp() else {
         return;
     };
-    if !a.is_ether_ipv4() {
-        let _ = write!(info, "Unknown ARP opcode 0x{:04x}", a.opcode());
+    if !a.is_complete() {
+        // Wireshark stops at the addresses it cannot read.
+        info.extend_from_slice(b"[Malformed Packet]");
         return;
     }
-    let (spa, tpa) = (a.sender_ip(), a.target_ip());
-    match a.opcode() {
-        1 if spa == tpa && a.target_mac() == MacAddr([0; 6]) => {
-            let _ = write!(info, "ARP Announcement for {spa}");
-        }
-        1 if spa == tpa => {
-            let _ = write!(info, "Gratuitous ARP for {spa} (Request)");
-        }
-        1 if spa.is_unspecified() => {
-            let _ = write!(info, "Who has {tpa}? (ARP Probe)");
+    let (sha, spa, tha, tpa) = (
+        a.sender_hw(),
+        a.sender_proto(),
+        a.target_hw(),
+        a.target_proto(),
+    );
+    let op = a.opcode();
+    let gratuitous = matches!(op, 1 | 2) && spa == tpa;
+    let zero_target = a.target_hw().len() >= 6 && tha[..6] == [0; 6];
+    let (hw, pr) = (write_arp_hw, write_arp_proto);
+    let mars = |what: &str, info: &mut Vec<u8>| {
+        let _ = write!(info, "{what} from ");
+        hw(&a, sha, info);
+        info.extend_from_slice(b" at ");
+        pr(&a, spa, info);
+    };
+    // One protocol address between two texts.
+    let said = |before: &[u8], addr: &[u8], after: &[u8], info: &mut Vec<u8>| {
+        info.extend_from_slice(before);
+        pr(&a, addr, info);
+        info.extend_from_slice(after);
+    };
+    match op {
+        1 if gratuitous && zero_target => said(b"ARP Announcement for ", tpa, b"", info),
+        1 if gratuitous => said(b"Gratuitous ARP for ", tpa, b" (Request)", info),
+        1 if zero_target && spa.len() >= 4 && spa[..4] == [0; 4] => {
+            said(b"Who has ", tpa, b"? (ARP Probe)", info)
         }
         1 => {
-            let _ = write!(info, "Who has {tpa}? Tell {spa}");
-        }
-        2 if spa == tpa => {
-            let _ = write!(info, "Gratuitous ARP for {spa} (Reply)");
-        }
-        2 => {
-            let _ = write!(info, "{spa} is at ");
-            write_mac(a.sender_mac(), info);
-        }
-        3 => {
-            info.extend_from_slice(b"Who is ");
-            write_mac(a.target_mac(), info);
+            info.extend_from_slice(b"Who has ");
+            pr(&a, tpa, info);
             info.extend_from_slice(b"? Tell ");
-            write_mac(a.sender_mac(), info);
+            pr(&a, spa, info);
         }
-        4 => {
-            write_mac(a.target_mac(), info);
-            let _ = write!(info, " is at {tpa}");
+        2 if gratuitous => said(b"Gratuitous ARP for ", spa, b" (Reply)", info),
+        2 | 9 => {
+            pr(&a, spa, info);
+            info.extend_from_slice(b" is at ");
+            hw(&a, sha, info);
         }
-        op => {
+        3 | 5 | 8 => {
+            info.extend_from_slice(b"Who is ");
+            hw(&a, tha, info);
+            info.extend_from_slice(b"? Tell ");
+            hw(&a, sha, info);
+        }
+        4 | 6 => {
+            hw(&a, tha, info);
+            info.extend_from_slice(b" is at ");
+            pr(&a, tpa, info);
+        }
+        7 => info.extend_from_slice(b"DRARP Error"),
+        10 => info.extend_from_slice(b"ARP NAK"),
+        11 => mars("MARS request", info),
+        12 => mars("MARS MULTI request", info),
+        13 => mars("MARS MSERV request", info),
+        14 => mars("MARS JOIN request", info),
+        15 => mars("MARS LEAVE", info),
+        16 => mars("MARS NAK", info),
+        17 => mars("MARS UNSERV request", info),
+        18 => mars("MARS SJOIN request", info),
+        19 => mars("MARS SLEAVE", info),
+        20 => mars("MARS grouplist request", info),
+        21 => mars("MARS grouplist reply", info),
+        22 => mars("MARS redirect map", info),
+        23 => mars("MAPOS UNARP request", info),
+        24 | 25 => {
+            let _ = write!(info, "Experimental {} ( opcode {op} )", op - 23);
+        }
+        0 | 65535 => {
+            let _ = write!(info, "Reserved opcode {op}");
+        }
+        _ => {
             let _ = write!(info, "Unknown ARP opcode 0x{op:04x}");
         }
+    }
+    if let Some(ip) = ctx.arp.info {
+        let _ = write!(info, " (duplicate use of {ip} detected!)");
     }
 }
 

@@ -10,12 +10,14 @@
 //! - [`protocols`]: the `frame.protocols` chain;
 //! - [`detail`]: the field-by-field view (`tshark -V`);
 //! - [`needs`]: what a field reads besides the packet, so a pass computes
-//!   only that.
+//!   only that;
+//! - [`pipeline`]: frame to [`FrameCtx`], computing only what is needed.
 
 pub mod columns;
 pub mod detail;
 pub mod ipproto;
 pub mod needs;
+pub mod pipeline;
 pub mod protocols;
 pub mod reassembly;
 pub mod registry;

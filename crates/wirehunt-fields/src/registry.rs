@@ -29,6 +29,9 @@ pub struct FrameCtx<'a, 'p> {
     /// Sequence analysis of the frame's TCP segment
     /// ([`wirehunt_flow::analysis::TcpAnalyzer`]; default when not run).
     pub tcp: wirehunt_flow::analysis::TcpAnalysis,
+    /// An IP address this frame's ARP claims for a second MAC address
+    /// ([`wirehunt_flow::arp::ArpWatch`]).
+    pub arp: wirehunt_flow::arp::ArpCheck,
 }
 
 impl FrameCtx<'_, '_> {
@@ -262,6 +265,21 @@ fn seq_or_ack(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, at: usize) {
     }
 }
 
+/// ARP packets whose addresses all fit and whose addresses of one kind
+/// `kind` says are typed (MAC or IPv4): Wireshark shows other addresses as
+/// bytes, under other field names.
+fn arp_each<'a>(
+    c: &FrameCtx<'a, '_>,
+    kind: fn(&ArpPacket<'a>) -> bool,
+    mut f: impl FnMut(ArpPacket<'a>),
+) {
+    each(c, Proto::Arp, ArpPacket::new_checked, |a| {
+        if a.is_complete() && kind(&a) {
+            f(a)
+        }
+    })
+}
+
 fn dns_each(c: &FrameCtx<'_, '_>, f: impl FnMut(DnsMessage<'_>)) {
     each(c, Proto::Dns, DnsMessage::new_checked, f)
 }
@@ -346,45 +364,47 @@ static FIELDS: &[Field] = &[
     layer_field!("arp.opcode", "Opcode", Uint, Arp, ArpPacket, |a| {
         Value::Uint(a.opcode() as u64)
     }),
-    field!("arp.src.hw_mac", "Sender MAC address", Mac, |c, s| each(
-        c,
-        Proto::Arp,
-        ArpPacket::new_checked,
-        |a| {
-            if a.is_ether_ipv4() {
-                s.value(Value::Mac(a.sender_mac()))
-            }
-        }
-    )),
     field!(
-        "arp.src.proto_ipv4",
-        "Sender IP address",
-        Ipv4,
-        |c, s| each(c, Proto::Arp, ArpPacket::new_checked, |a| {
-            if a.is_ether_ipv4() {
-                s.value(Value::Ipv4(a.sender_ip()))
-            }
-        })
+        "arp.src.hw_mac",
+        "Sender MAC address",
+        Mac,
+        |c, s| arp_each(
+            c,
+            |a| a.hw_is_ether(),
+            |a| s.value(Value::Mac(a.sender_mac()))
+        )
     ),
-    field!("arp.dst.hw_mac", "Target MAC address", Mac, |c, s| each(
-        c,
-        Proto::Arp,
-        ArpPacket::new_checked,
-        |a| {
-            if a.is_ether_ipv4() {
-                s.value(Value::Mac(a.target_mac()))
-            }
-        }
-    )),
+    field!("arp.src.proto_ipv4", "Sender IP address", Ipv4, |c, s| {
+        arp_each(
+            c,
+            |a| a.proto_is_ipv4(),
+            |a| s.value(Value::Ipv4(a.sender_ip())),
+        )
+    }),
     field!(
-        "arp.dst.proto_ipv4",
-        "Target IP address",
-        Ipv4,
-        |c, s| each(c, Proto::Arp, ArpPacket::new_checked, |a| {
-            if a.is_ether_ipv4() {
-                s.value(Value::Ipv4(a.target_ip()))
-            }
-        })
+        "arp.dst.hw_mac",
+        "Target MAC address",
+        Mac,
+        |c, s| arp_each(
+            c,
+            |a| a.hw_is_ether(),
+            |a| s.value(Value::Mac(a.target_mac()))
+        )
+    ),
+    field!("arp.dst.proto_ipv4", "Target IP address", Ipv4, |c, s| {
+        arp_each(
+            c,
+            |a| a.proto_is_ipv4(),
+            |a| s.value(Value::Ipv4(a.target_ip())),
+        )
+    }),
+    field!(
+        "arp.duplicate-address-frame",
+        "Frame showing earlier use of IP address",
+        Uint,
+        |c, s| for d in c.arp.duplicates() {
+            s.value(Value::Uint(d.owner_frame))
+        }
     ),
     layer_field!("ip.version", "Version", Uint, Ipv4, Ipv4Packet, |i| {
         Value::Uint(i.version() as u64)

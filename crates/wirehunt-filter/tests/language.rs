@@ -44,6 +44,7 @@ fn run(filter: &str) -> Vec<u64> {
             first_ts_ns: 0,
             http: Default::default(),
             tcp: Default::default(),
+            arp: Default::default(),
         };
         if f.matches(&ctx) {
             out.push(frame.number);

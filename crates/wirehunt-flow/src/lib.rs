@@ -32,6 +32,7 @@
 //! data, so they use a randomly seeded hasher.
 
 pub mod analysis;
+pub mod arp;
 
 use std::net::IpAddr;
 
@@ -438,6 +439,21 @@ impl ConversationTable {
     /// ICMP-quoted ones too, as Wireshark) joins its conversation.
     pub fn track(&mut self, pkt: &Packet<'_>, ts_ns: i64) -> Flows {
         let mut flows = Flows::default();
+        // Only tunnel and TFTP datagrams followed: most packets have none.
+        if !self.cfg.tcp
+            && self.cfg.udp == UdpTracking::Tunnels
+            && !pkt.layers().iter().any(|l| {
+                let b = pkt.bytes(l);
+                l.proto == Proto::Udp
+                    && b.len() >= 4
+                    && Self::tunnel_or_tftp(
+                        u16::from_be_bytes([b[0], b[1]]),
+                        u16::from_be_bytes([b[2], b[3]]),
+                    )
+            })
+        {
+            return flows;
+        }
         for t in pkt.transports() {
             if flows.len == flows.items.len() {
                 break;
@@ -445,10 +461,7 @@ impl ConversationTable {
             let followed = match t.proto {
                 Proto::Tcp => self.cfg.tcp,
                 _ => {
-                    self.cfg.udp == UdpTracking::All
-                        || [t.src_port, t.dst_port].iter().any(|p| {
-                            *p == TFTP_PORT || wirehunt_dissect::UDP_TUNNEL_PORTS.contains(p)
-                        })
+                    self.cfg.udp == UdpTracking::All || Self::tunnel_or_tftp(t.src_port, t.dst_port)
                 }
             };
             if !followed {
@@ -478,6 +491,13 @@ impl ConversationTable {
             flows.len += 1;
         }
         flows
+    }
+
+    /// Whether a UDP port pair is followed in [`UdpTracking::Tunnels`].
+    fn tunnel_or_tftp(sport: u16, dport: u16) -> bool {
+        [sport, dport]
+            .iter()
+            .any(|p| *p == TFTP_PORT || wirehunt_dissect::UDP_TUNNEL_PORTS.contains(p))
     }
 
     /// Whether `t`'s own tuple already has a conversation.

@@ -88,6 +88,15 @@ impl Expert {
                 ),
             }
         }
+        for d in c.arp.duplicates() {
+            self.add(
+                Severity::Warning,
+                "Sequence",
+                "ARP/RARP",
+                format_args!("Duplicate IP address configured ({})", d.ip),
+                frame,
+            );
+        }
         let Some(flow) = c.flows.main().filter(|f| f.proto == Proto::Tcp) else {
             return;
         };

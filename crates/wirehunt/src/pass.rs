@@ -9,7 +9,6 @@ use anyhow::Context;
 use wirehunt_capture::{CaptureError, CaptureInfo, CaptureReader, OpenOptions};
 use wirehunt_fields::FrameCtx;
 pub use wirehunt_fields::Needs;
-use wirehunt_flow::{ConversationTable, FlowConfig, UdpTracking};
 
 use crate::EXIT_INPUT;
 use crate::table::Progress;
@@ -136,26 +135,10 @@ pub fn each_frame(
         None => None,
     };
 
-    let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
-    let mut ip_reassembly = wirehunt_dissect::reassembly::IpReassembly::default();
-    let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
     let needs = filter
         .as_ref()
         .map_or(src.needs, |f| src.needs.union(f.needs()));
-    // Only what the view and the filter read is paid for: TCP conversations
-    // cost more than the dissection.
-    let mut table = needs.any_flows().then(|| {
-        ConversationTable::new(FlowConfig {
-            max_conversations: src.max_conversations.max(1),
-            tcp: needs.tcp_flows || needs.analysis || needs.http,
-            udp: if needs.udp_flows || needs.tcp_flows || needs.analysis || needs.http {
-                UdpTracking::All
-            } else {
-                UdpTracking::Tunnels
-            },
-            ..FlowConfig::default()
-        })
-    });
+    let mut pipeline = wirehunt_fields::pipeline::Pipeline::new(needs, src.max_conversations);
     let mut first_ts = None;
     each_record(src, |frame| {
         let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
@@ -164,31 +147,9 @@ pub fn each_frame(
         {
             return true;
         }
-        // The fragment that completes an IP datagram carries all of it.
-        let pkt = ip_reassembly.dissect(frame.data, frame.orig_len as usize, frame.link_type);
-        let flows = match table.as_mut() {
-            Some(t) => t.track(&pkt, frame.ts_ns),
-            None => wirehunt_flow::Flows::default(),
-        };
-        let tcp = if needs.analysis {
-            analyzer.see(&pkt, &flows, frame.number, frame.ts_ns)
-        } else {
-            Default::default()
-        };
-        let http = if needs.http {
-            http.feed(&pkt, &flows)
-        } else {
-            Default::default()
-        };
-        let ctx = FrameCtx {
-            frame,
-            pkt: &pkt,
-            flows,
-            first_ts_ns,
-            http,
-            tcp,
-        };
-        let matched = filter.as_ref().is_none_or(|f| f.matches(&ctx));
-        see(&ctx, matched)
+        pipeline.run(frame, first_ts_ns, |ctx| {
+            let matched = filter.as_ref().is_none_or(|f| f.matches(ctx));
+            see(ctx, matched)
+        })
     })
 }

@@ -24,9 +24,10 @@ mod common;
 
 use sha2::{Digest, Sha256};
 use wirehunt_capture::{CaptureReader, OpenOptions};
-use wirehunt_fields::FrameCtx;
+use wirehunt_fields::Needs;
+use wirehunt_fields::pipeline::Pipeline;
 use wirehunt_filter::Filter;
-use wirehunt_flow::{ConversationTable, FlowConfig};
+use wirehunt_flow::FlowConfig;
 
 /// Selections that differ from tshark's by design: (capture, filter
 /// indexes or all when empty, reason).
@@ -75,34 +76,37 @@ fn digest(frames: &[u64]) -> String {
         .collect()
 }
 
-/// Frames each filter selects in one capture.
+/// Frames each filter selects in one capture. Each filter runs over frames
+/// computed with only what it needs (as `-Y` does), one pipeline per kind
+/// of needs.
 fn select(cap: &Path, compiled: &[Option<Filter>]) -> Vec<Vec<u64>> {
     let mut out = vec![Vec::new(); compiled.len()];
     let Ok(mut reader) = CaptureReader::open(cap, OpenOptions::default()) else {
         return out;
     };
-    let mut table = ConversationTable::new(FlowConfig::default());
-    let mut http = wirehunt_fields::reassembly::HttpReassembly::default();
-    let mut analyzer = wirehunt_flow::analysis::TcpAnalyzer::default();
-    let mut ip_reassembly = wirehunt_dissect::reassembly::IpReassembly::default();
+    let mut pipelines: Vec<(Needs, Pipeline, Vec<usize>)> = Vec::new();
+    for (i, f) in compiled.iter().enumerate() {
+        let Some(f) = f else { continue };
+        match pipelines.iter_mut().find(|p| p.0 == f.needs()) {
+            Some(p) => p.2.push(i),
+            None => pipelines.push((
+                f.needs(),
+                Pipeline::new(f.needs(), FlowConfig::default().max_conversations),
+                vec![i],
+            )),
+        }
+    }
     let mut first = None;
     while let Ok(Some(frame)) = reader.next_frame() {
-        let pkt = ip_reassembly.dissect(frame.data, frame.orig_len as usize, frame.link_type);
-        let flows = table.track(&pkt, frame.ts_ns);
-        let ctx = FrameCtx {
-            frame: &frame,
-            pkt: &pkt,
-            tcp: analyzer.see(&pkt, &flows, frame.number, frame.ts_ns),
-            http: http.feed(&pkt, &flows),
-            flows,
-            first_ts_ns: *first.get_or_insert(frame.ts_ns),
-        };
-        for (i, f) in compiled.iter().enumerate() {
-            if let Some(f) = f
-                && f.matches(&ctx)
-            {
-                out[i].push(frame.number);
-            }
+        let first_ts_ns = *first.get_or_insert(frame.ts_ns);
+        for (_, pipeline, filters) in &mut pipelines {
+            pipeline.run(&frame, first_ts_ns, |ctx| {
+                for &i in filters.iter() {
+                    if compiled[i].as_ref().is_some_and(|f| f.matches(ctx)) {
+                        out[i].push(frame.number);
+                    }
+                }
+            });
         }
     }
     out

@@ -13,7 +13,7 @@
 //!   counted and their share is printed and bounded (`MAX_UNDECODED_SHARE`);
 //! - `conv X` / `endpoints X`: every row in tshark's order, byte counts of
 //!   conversations rounded as tshark prints them;
-//! - `expert`: the TCP items (severity, group, summary, count) in tshark's
+//! - `expert`: the TCP and ARP items (severity, group, summary, count) in tshark's
 //!   order, but for the "Malformed" group; other protocols' items, and
 //!   TCP's malformed ones, come from dissectors and reassembly wirehunt does
 //!   not have;
@@ -288,7 +288,7 @@ fn expert_rows(cap: &Path) -> Vec<String> {
     let (out, _) = wirehunt_json(&["stats", "expert", "--json", &cap.to_string_lossy()]);
     out.lines()
         .filter_map(|l| serde_json::from_str::<wirehunt_stats::expert::ExpertItem>(l).ok())
-        .filter(|i| i.protocol == "TCP" && i.group != "Malformed")
+        .filter(|i| matches!(i.protocol.as_str(), "TCP" | "ARP/RARP") && i.group != "Malformed")
         .map(|i| {
             format!(
                 "{}\t{}\t{}\t{}",

@@ -1,0 +1,97 @@
+//! From a frame to its [`FrameCtx`]: IP reassembly, dissection, the
+//! conversation table, TCP sequence analysis, HTTP request reassembly and
+//! ARP duplicate detection, in capture order, computing only what the
+//! reader [`Needs`]. The one place every pass over a capture (the views,
+//! the filter suite, the fuzz target) builds frames.
+
+use wirehunt_capture::Frame;
+use wirehunt_dissect::reassembly::IpReassembly;
+use wirehunt_flow::analysis::TcpAnalyzer;
+use wirehunt_flow::arp::ArpWatch;
+use wirehunt_flow::{ConversationTable, FlowConfig, Flows, UdpTracking};
+
+use crate::reassembly::HttpReassembly;
+use crate::{FrameCtx, Needs};
+
+/// Per-capture state; feed it every frame in order.
+pub struct Pipeline {
+    needs: Needs,
+    ip: IpReassembly,
+    table: Option<ConversationTable>,
+    analyzer: TcpAnalyzer,
+    http: HttpReassembly,
+    arp: ArpWatch,
+}
+
+impl Pipeline {
+    /// A pipeline computing what `needs` asks for, with a conversation
+    /// table of at most `max_conversations`.
+    pub fn new(needs: Needs, max_conversations: usize) -> Pipeline {
+        let tcp = needs.tcp_flows || needs.analysis || needs.http;
+        // TCP conversations cost more than the dissection: only readers
+        // that need them pay.
+        let table = needs.any_flows().then(|| {
+            ConversationTable::new(FlowConfig {
+                max_conversations: max_conversations.max(1),
+                tcp,
+                udp: if tcp || needs.udp_flows {
+                    UdpTracking::All
+                } else {
+                    UdpTracking::Tunnels
+                },
+                ..FlowConfig::default()
+            })
+        });
+        Pipeline {
+            needs,
+            ip: IpReassembly::default(),
+            table,
+            analyzer: TcpAnalyzer::default(),
+            http: HttpReassembly::default(),
+            arp: ArpWatch::default(),
+        }
+    }
+
+    /// Builds the frame's context and hands it to `f`. `first_ts_ns` is the
+    /// time of the capture's first frame (`frame.time_relative`).
+    pub fn run<R>(
+        &mut self,
+        frame: &Frame<'_>,
+        first_ts_ns: i64,
+        f: impl FnOnce(&FrameCtx<'_, '_>) -> R,
+    ) -> R {
+        // The fragment that completes an IP datagram carries all of it.
+        let pkt = self
+            .ip
+            .dissect(frame.data, frame.orig_len as usize, frame.link_type);
+        let flows = match self.table.as_mut() {
+            Some(t) => t.track(&pkt, frame.ts_ns),
+            None => Flows::default(),
+        };
+        let tcp = if self.needs.analysis {
+            self.analyzer.see(&pkt, &flows, frame.number, frame.ts_ns)
+        } else {
+            Default::default()
+        };
+        let http = if self.needs.http {
+            self.http.feed(&pkt, &flows)
+        } else {
+            Default::default()
+        };
+        let ctx = FrameCtx {
+            frame,
+            pkt: &pkt,
+            flows,
+            first_ts_ns,
+            http,
+            tcp,
+            arp: self.arp.see(&pkt, frame.number),
+        };
+        f(&ctx)
+    }
+
+    /// Conversations evicted so far because the table was full.
+    pub fn evicted(&self) -> u64 {
+        self.table.as_ref().map_or(0, ConversationTable::evicted)
+    }
+}
