@@ -33,7 +33,10 @@ pub struct Record<'a> {
     pub ttl: u32,
     /// Offset of the rdata within the message.
     pub rdata_at: usize,
+    /// The rdata, as much of it as the message holds.
     pub rdata: &'a [u8],
+    /// The rdata length the record announces.
+    pub rdlen: usize,
     msg: &'a [u8],
 }
 
@@ -53,32 +56,34 @@ pub mod rtype {
 
 /// Wireshark's mnemonic for a record type.
 pub fn type_name(t: u16) -> Option<&'static str> {
-    Some(match t {
-        1 => "A",
-        2 => "NS",
-        5 => "CNAME",
-        6 => "SOA",
-        12 => "PTR",
-        13 => "HINFO",
-        15 => "MX",
-        16 => "TXT",
-        28 => "AAAA",
-        33 => "SRV",
-        35 => "NAPTR",
-        41 => "OPT",
-        43 => "DS",
-        46 => "RRSIG",
-        47 => "NSEC",
-        48 => "DNSKEY",
-        64 => "SVCB",
-        65 => "HTTPS",
-        99 => "SPF",
-        251 => "IXFR",
-        252 => "AXFR",
-        255 => "ANY",
-        257 => "CAA",
-        _ => return None,
-    })
+    crate::dns_names::record_type(t)
+}
+
+/// Wireshark's heuristic for DNS on a port DNS does not own: more than a
+/// header; a standard query (one question, no answers or authority) or a
+/// standard response (at most one question, at most 20 answers and 20
+/// authority records); at most 20 additional records; a question or an
+/// answer; and room for 6 bytes per question and 11 per record.
+pub fn looks_like_message(b: &[u8]) -> bool {
+    const MAX: u16 = 20;
+    if b.len() <= DnsMessage::HEADER_LEN {
+        return false;
+    }
+    let d = DnsMessage(b);
+    let (q, an, ns, ar) = (d.qdcount(), d.ancount(), d.nscount(), d.arcount());
+    if d.opcode() != 0 {
+        return false;
+    }
+    let counts_fit = if d.is_response() {
+        q <= 1 && an <= MAX && ns <= MAX
+    } else {
+        q == 1 && an == 0 && ns == 0
+    };
+    counts_fit
+        && ar <= MAX
+        && q + an > 0
+        && usize::from(q) * 6 + (usize::from(an) + usize::from(ns) + usize::from(ar)) * 11
+            <= b.len() - DnsMessage::HEADER_LEN
 }
 
 impl<'a> DnsMessage<'a> {
@@ -151,6 +156,40 @@ impl<'a> DnsMessage<'a> {
         })
     }
 
+    /// Whether Wireshark's dissection of the message stops with an error
+    /// (shown as `[Malformed Packet]`): a question or record the counts
+    /// announce is cut short or missing, or a name in one cannot be read.
+    pub fn is_malformed(&self) -> bool {
+        let mut scratch = Vec::new();
+        let mut readable = |n: &DnsName<'_>| {
+            scratch.clear();
+            n.write_to(&mut scratch)
+        };
+        let mut questions = 0usize;
+        for q in self.questions() {
+            if !readable(&q.name) {
+                return true;
+            }
+            questions += 1;
+        }
+        if questions < self.qdcount() as usize {
+            return true;
+        }
+        let mut records = 0usize;
+        for (_, r) in self.records() {
+            if !readable(&r.name) || r.target_name().is_some_and(|n| !readable(&n)) {
+                return true;
+            }
+            // Cut rdata Wireshark reads whole: addresses, and any type it
+            // shows as bytes.
+            if r.rdata.len() < r.rdlen && r.target_name().is_none() {
+                return true;
+            }
+            records += 1;
+        }
+        records < self.ancount() as usize + self.nscount() as usize + self.arcount() as usize
+    }
+
     /// Offset just after the question section, if it is complete.
     fn questions_end(&self) -> Option<usize> {
         let mut at = Self::HEADER_LEN;
@@ -193,11 +232,11 @@ impl<'a> DnsMessage<'a> {
                 }
                 let rdlen = be16(msg, end + 8) as usize;
                 let rdata_at = end + 10;
-                if rdata_at + rdlen > msg.len() {
-                    at = None;
-                    return None;
-                }
-                at = Some(rdata_at + rdlen);
+                // Rdata the message cuts short is read as far as it goes
+                // (Wireshark reads the rdata's own fields, not its length);
+                // nothing can follow it.
+                let rdata_end = rdata_at + rdlen;
+                at = (rdata_end <= msg.len()).then_some(rdata_end);
                 return Some((
                     section,
                     Record {
@@ -206,7 +245,8 @@ impl<'a> DnsMessage<'a> {
                         class: be16(msg, end + 2),
                         ttl: be32(msg, end + 4),
                         rdata_at,
-                        rdata: &msg[rdata_at..rdata_at + rdlen],
+                        rdata: &msg[rdata_at..rdata_end.min(msg.len())],
+                        rdlen,
                         msg,
                     },
                 ));
@@ -248,21 +288,44 @@ impl<'a> Record<'a> {
     }
 }
 
+/// One label of a name.
+enum Label<'a> {
+    Text(&'a [u8]),
+    /// A bitstring label's bytes and bit count.
+    Bits(&'a [u8], u8),
+}
+
 /// Maximum compression pointers followed in one name.
 const MAX_HOPS: usize = 64;
 
 /// Offset after the name starting at `at` (pointers end a name), or `None`
-/// when it runs off the message.
+/// when Wireshark's reading of it fails (it runs off the message, or has a
+/// reserved label type). As Wireshark: a bitstring label (RFC 2673) is
+/// skipped by its bit count; an unknown extended label ends the name right
+/// after its type byte.
 fn skip_name(msg: &[u8], mut at: usize) -> Option<usize> {
+    let start = at;
     loop {
         let len = *msg.get(at)? as usize;
         match len & 0xc0 {
             0x00 if len == 0 => return Some(at + 1),
             0x00 => at += 1 + len,
             0xc0 => return (at + 2 <= msg.len()).then_some(at + 2),
+            0x40 if len == BITSTRING_LABEL => at += 2 + bitstring_bytes(*msg.get(at + 1)?),
+            // A name that is nothing but that label is too short: an error.
+            0x40 => return (at > start).then_some(at + 1),
             _ => return None,
         }
     }
+}
+
+/// Extended label type of a bitstring label.
+const BITSTRING_LABEL: usize = 0x41;
+
+/// Bytes of a bitstring label holding `count` bits (0 means 256).
+fn bitstring_bytes(count: u8) -> usize {
+    let bits = if count == 0 { 256 } else { count as usize };
+    bits.div_ceil(8)
 }
 
 impl DnsName<'_> {
@@ -280,16 +343,48 @@ impl DnsName<'_> {
             let len = len as usize;
             match len & 0xc0 {
                 0x00 if len == 0 => break,
-                0x00 => {
-                    let Some(label) = self.msg.get(at + 1..at + 1 + len) else {
-                        return false;
+                0x00 | 0x40 => {
+                    let label = if len == BITSTRING_LABEL {
+                        let Some(&count) = self.msg.get(at + 1) else {
+                            return false;
+                        };
+                        let n = bitstring_bytes(count);
+                        let Some(bits) = self.msg.get(at + 2..at + 2 + n) else {
+                            return false;
+                        };
+                        at += 2 + n;
+                        Label::Bits(bits, count)
+                    } else if len & 0xc0 == 0x40 {
+                        // Wireshark gives up on the whole name (an error
+                        // when the name is nothing but that label).
+                        if at == self.at {
+                            return false;
+                        }
+                        out.truncate(start);
+                        out.extend_from_slice(b"<Unknown extended label>");
+                        return true;
+                    } else {
+                        let Some(text) = self.msg.get(at + 1..at + 1 + len) else {
+                            return false;
+                        };
+                        at += 1 + len;
+                        Label::Text(text)
                     };
                     if !first {
                         out.push(b'.');
                     }
                     first = false;
-                    push_label(out, label);
-                    at += 1 + len;
+                    match label {
+                        Label::Text(t) => push_label(out, t),
+                        Label::Bits(b, count) => {
+                            out.extend_from_slice(b"\\[x");
+                            for x in b {
+                                out.extend_from_slice(format!("{x:02x}").as_bytes());
+                            }
+                            let bits = if count == 0 { 256 } else { count as u32 };
+                            out.extend_from_slice(format!("/{bits}]").as_bytes());
+                        }
+                    }
                     if out.len() - start > 1024 {
                         return false;
                     }
@@ -318,21 +413,59 @@ impl DnsName<'_> {
     }
 }
 
-/// A label as Wireshark shows it: UTF-8 text as is, control characters
-/// and bytes that are not UTF-8 as `\ooo`.
+/// A label as Wireshark 4.0 shows it. Its UTF-8 decoder goes by the
+/// sequence lengths the lead bytes announce (an overlong `C0 AF` is `/`);
+/// a cut sequence, a stray byte, a surrogate or a code point past U+10FFFF
+/// becomes U+FFFD; ASCII controls are written as C escapes (`\r`) or in
+/// octal (`\001`).
 fn push_label(out: &mut Vec<u8>, label: &[u8]) {
-    let escape = |out: &mut Vec<u8>, c: u8| out.extend_from_slice(format!("\\{c:03o}").as_bytes());
-    for chunk in label.utf8_chunks() {
-        for ch in chunk.valid().chars() {
-            let mut buf = [0u8; 4];
-            let bytes = ch.encode_utf8(&mut buf).as_bytes();
-            if ch.is_control() {
-                bytes.iter().for_each(|&c| escape(out, c));
-            } else {
-                out.extend_from_slice(bytes);
+    const REPLACEMENT: &[u8] = "\u{fffd}".as_bytes();
+    let ascii = |out: &mut Vec<u8>, c: u8| match c {
+        0x20..=0x7e => out.push(c),
+        0x07 => out.extend_from_slice(b"\\a"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        0x0a => out.extend_from_slice(b"\\n"),
+        0x0d => out.extend_from_slice(b"\\r"),
+        0x09 => out.extend_from_slice(b"\\t"),
+        0x0b => out.extend_from_slice(b"\\v"),
+        _ => out.extend_from_slice(format!("\\{c:03o}").as_bytes()),
+    };
+    let mut i = 0;
+    while i < label.len() {
+        let c = label[i];
+        let n = match c {
+            0x00..=0x7f => {
+                ascii(out, c);
+                i += 1;
+                continue;
             }
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
+            _ => 0,
+        };
+        if n == 0 {
+            out.extend_from_slice(REPLACEMENT);
+            i += 1;
+            continue;
         }
-        chunk.invalid().iter().for_each(|&c| escape(out, c));
+        let mut cp = u32::from(c & (0x7f >> n));
+        let mut k = 1;
+        while k < n && label.get(i + k).is_some_and(|b| b & 0xc0 == 0x80) {
+            cp = (cp << 6) | u32::from(label[i + k] & 0x3f);
+            k += 1;
+        }
+        i += k;
+        match char::from_u32(cp) {
+            _ if k < n => out.extend_from_slice(REPLACEMENT),
+            Some(ch) if ch.is_ascii() => ascii(out, ch as u8),
+            Some(ch) => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            }
+            None => out.extend_from_slice(REPLACEMENT),
+        }
     }
 }
 
@@ -371,15 +504,56 @@ mod tests {
 
 #[cfg(test)]
 mod label_tests {
-    use super::push_label;
+    use super::{DnsMessage, push_label};
+
+    /// A query for `abc.com` with `qd` questions announced and `name`.
+    fn query(qd: u16, name: &[u8]) -> Vec<u8> {
+        let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, qd as u8, 0, 0, 0, 0, 0, 0];
+        m.extend_from_slice(name);
+        m.extend_from_slice(&[0, 1, 0, 1]);
+        m
+    }
 
     #[test]
-    fn utf8_as_is_controls_and_stray_bytes_escaped() {
-        let mut out = Vec::new();
-        push_label(&mut out, "小佛".as_bytes());
-        assert_eq!(out, "小佛".as_bytes());
-        out.clear();
-        push_label(&mut out, b"a\x01b\xffc");
-        assert_eq!(out, b"a\\001b\\377c");
+    fn extended_labels_and_missing_questions_as_wireshark() {
+        // Checked against tshark 4.0: an unknown extended label (0x65 here,
+        // after a 5-bit bitstring label) names the question "<Unknown
+        // extended label>" and ends the name, so the type is read from the
+        // bytes right after it.
+        let m = query(1, b"\x03abc\x41\x05hello\x00");
+        let d = DnsMessage::new_checked(&m).unwrap();
+        let q = d.questions().next().unwrap();
+        assert_eq!(q.name.to_string_lossy(), "<Unknown extended label>");
+        assert_eq!(q.qtype, 27756);
+        // A reserved label type (0x80) stops the dissection.
+        let m = query(1, b"\x03abc\x80\x00");
+        let d = DnsMessage::new_checked(&m).unwrap();
+        assert!(d.questions().next().is_none() && d.is_malformed());
+        // Two questions announced, one there.
+        let m = query(2, b"\x03abc\x03com\x00");
+        let d = DnsMessage::new_checked(&m).unwrap();
+        assert_eq!(d.questions().count(), 1);
+        assert!(d.is_malformed());
+        let m = query(1, b"\x03abc\x03com\x00");
+        assert!(!DnsMessage::new_checked(&m).unwrap().is_malformed());
+    }
+
+    #[test]
+    fn labels_written_as_wireshark_4_0_writes_them() {
+        // Each case checked against tshark 4.0's dns.qry.name.
+        let cases: [(&[u8], &str); 7] = [
+            ("小佛".as_bytes(), "小佛"),
+            (b"a\xe2\x82xb", "a\u{fffd}xb"),
+            (b"a\x7fb\\c\td\x01e", "a\\177b\\c\\td\\001e"),
+            (b"x\x80\x80y", "x\u{fffd}\u{fffd}y"),
+            (b"\xed\xa0\x80z", "\u{fffd}z"),
+            (b"\xc0\xafq", "/q"),
+            (b"s\rp\x1a", "s\\rp\\032"),
+        ];
+        for (label, shown) in cases {
+            let mut out = Vec::new();
+            push_label(&mut out, label);
+            assert_eq!(String::from_utf8(out).unwrap(), shown, "{label:?}");
+        }
     }
 }

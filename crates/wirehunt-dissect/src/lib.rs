@@ -20,6 +20,7 @@
 pub mod arp;
 mod bytes;
 pub mod dns;
+pub mod dns_names;
 pub mod ethernet;
 pub mod http;
 pub mod icmp;
@@ -30,6 +31,7 @@ pub mod reassembly;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
+pub mod udp_ports;
 
 use std::net::IpAddr;
 
@@ -721,6 +723,12 @@ fn udp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
         && p.push(Proto::Teredo, pl, uend, uend, false)
     {
         ipv6_at(p, v6, uend, false);
+    } else if !udp_ports::claimed(sport)
+        && !udp_ports::claimed(dport)
+        && dns::looks_like_message(&p.data[pl..uend])
+    {
+        // Wireshark's DNS heuristic, tried on UDP payloads no port claims.
+        p.push(Proto::Dns, pl, uend, uend, false);
     }
 }
 

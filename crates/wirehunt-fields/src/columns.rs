@@ -276,13 +276,13 @@ fn summarize(
         }
         Proto::Udp => {
             if let Some(u) = pkt.udp() {
-                let _ = write!(
-                    info,
-                    "{} → {} Len={}",
-                    u.src_port(),
-                    u.dst_port(),
-                    (u.length() as i32 - 8).max(0)
-                );
+                let _ = write!(info, "{} → {}", u.src_port(), u.dst_port());
+                // A length past what the IP header leaves for the datagram.
+                let room = pkt.find(Proto::Udp).map_or(u32::MAX, |l| l.declared_len());
+                if u32::from(u.length()) > room {
+                    let _ = write!(info, " [BAD UDP LENGTH {} > IP PAYLOAD LENGTH]", u.length());
+                }
+                let _ = write!(info, " Len={}", (u.length() as i32 - 8).max(0));
             }
             "UDP"
         }
@@ -800,17 +800,6 @@ fn arp_info(ctx: &FrameCtx<'_, '_>, info: &mut Vec<u8>) {
     }
 }
 
-fn rcode_text(rcode: u8) -> &'static str {
-    match rcode {
-        1 => "Format error",
-        2 => "Server failure",
-        3 => "No such name",
-        4 => "Not implemented",
-        5 => "Refused",
-        _ => "Unknown error",
-    }
-}
-
 fn write_type(t: u16, info: &mut Vec<u8>) {
     match dns::type_name(t) {
         Some(n) => info.extend_from_slice(n.as_bytes()),
@@ -822,14 +811,7 @@ fn write_type(t: u16, info: &mut Vec<u8>) {
 
 /// Wireshark's DNS Info: opcode, id, queries, then every record.
 pub fn dns_info(d: &DnsMessage<'_>, info: &mut Vec<u8>) {
-    let op = match d.opcode() {
-        0 => "Standard query",
-        1 => "Inverse query",
-        2 => "Server status request",
-        4 => "Zone change notification",
-        5 => "Dynamic update",
-        _ => "Unknown operation",
-    };
+    let op = wirehunt_dissect::dns_names::opcode(d.opcode()).unwrap_or("Unknown operation");
     info.extend_from_slice(op.as_bytes());
     if d.is_response() {
         info.extend_from_slice(b" response");
@@ -837,31 +819,43 @@ pub fn dns_info(d: &DnsMessage<'_>, info: &mut Vec<u8>) {
     let _ = write!(info, " 0x{:04x}", d.id());
     if d.is_response() && d.rcode() != 0 {
         info.push(b' ');
-        info.extend_from_slice(rcode_text(d.rcode()).as_bytes());
+        let rcode = wirehunt_dissect::dns_names::rcode(d.rcode().into());
+        info.extend_from_slice(rcode.unwrap_or("Unknown error").as_bytes());
     }
+    // As far as Wireshark gets before an error, then "[Malformed Packet]".
+    let mut complete = true;
     for q in d.questions() {
+        let mark = info.len();
         info.push(b' ');
         write_type(q.qtype, info);
         info.push(b' ');
-        q.name.write_to(info);
+        if !q.name.write_to(info) {
+            info.truncate(mark);
+            complete = false;
+            break;
+        }
     }
     // Queries list their records too (an EDNS query ends in "OPT").
-    for (_, r) in d.records() {
+    for (_, r) in d.records().take_while(|_| complete) {
         info.push(b' ');
         write_type(r.rtype, info);
         if r.rtype == dns::rtype::OPT {
             continue;
         }
+        let mark = info.len();
         if let Some(a) = r.a() {
             let _ = write!(info, " {a}");
         } else if let Some(a) = r.aaaa() {
             let _ = write!(info, " {a}");
-        } else if let Some(n) = r.target_name() {
+        } else if let Some(n) = r.target_name().or_else(|| r.soa_mname()) {
             info.push(b' ');
-            n.write_to(info);
-        } else if let Some(n) = r.soa_mname() {
-            info.push(b' ');
-            n.write_to(info);
+            if !n.write_to(info) {
+                info.truncate(mark);
+                break;
+            }
         }
+    }
+    if d.is_malformed() {
+        info.extend_from_slice(b"[Malformed Packet]");
     }
 }
