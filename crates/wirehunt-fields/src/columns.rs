@@ -89,7 +89,14 @@ impl LineWriter {
             out.push(b' ');
         }
         out.push(b' ');
-        out.extend_from_slice(proto.as_bytes());
+        match crate::protocols::unknown_ethertype(ctx.pkt) {
+            // An Ethernet type Wireshark has no dissector for either is
+            // named by its number.
+            Some(t) if proto == UNKNOWN_PROTO => {
+                let _ = write!(out, "0x{t:04x}");
+            }
+            _ => out.extend_from_slice(proto.as_bytes()),
+        }
         out.push(b' ');
         out.extend_from_slice(itoa::Buffer::new().format(ctx.frame.orig_len).as_bytes());
         if !self.info.is_empty() {
@@ -265,6 +272,10 @@ fn summarize(
         HttpView::Request(buf) => Some(buf),
         _ => None,
     };
+    if crate::protocols::unknown_ethertype(pkt).is_some() {
+        info.extend_from_slice(b"Ethernet II");
+        return UNKNOWN_PROTO;
+    }
     let top_proto = match top.proto {
         Proto::Tcp if http_request.is_some() => Proto::Http,
         p => p,

@@ -130,6 +130,33 @@ pub fn app_name(pkt: &Packet<'_>, i: usize) -> &'static str {
     }
 }
 
+/// The type field of a packet whose last layer is an Ethernet header or a
+/// VLAN tag announcing a type wirehunt has no dissector for (Wireshark
+/// hands the rest to `data` and names the type in the protocol column).
+pub fn unknown_ethertype(pkt: &Packet<'_>) -> Option<u16> {
+    use wirehunt_dissect::ethernet::{ethertype as et, is_8023_length};
+    let last = pkt.layers().last()?;
+    let b = pkt.bytes(last);
+    let t = match last.proto {
+        Proto::Ethernet => wirehunt_dissect::EthernetFrame::new_checked(b)?.ethertype(),
+        Proto::Vlan => wirehunt_dissect::VlanTag::new_checked(b)?.ethertype(),
+        _ => return None,
+    };
+    let known = [
+        et::IPV4,
+        et::ARP,
+        et::RARP,
+        et::VLAN,
+        et::QINQ,
+        et::VLAN_9100,
+        et::IPV6,
+        et::MPLS,
+        et::MPLS_MC,
+        et::TEB,
+    ];
+    (!is_8023_length(t) && !known.contains(&t)).then_some(t)
+}
+
 /// True when the innermost layer leaves payload no dissector claimed.
 fn has_undissected_payload(pkt: &Packet<'_>) -> bool {
     let Some(last) = pkt.layers().last() else {
@@ -148,6 +175,10 @@ fn has_undissected_payload(pkt: &Packet<'_>) -> bool {
             wirehunt_dissect::Ipv4Packet::new_checked(b).is_some_and(|ip| b.len() > ip.header_len())
         }
         Proto::Ipv6Fragment => b.len() > 8,
+        Proto::Ethernet | Proto::Vlan if unknown_ethertype(pkt).is_some() => {
+            let header = if last.proto == Proto::Ethernet { 14 } else { 4 };
+            b.len() > header
+        }
         _ => false,
     }
 }
