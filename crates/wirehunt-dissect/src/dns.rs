@@ -88,8 +88,17 @@ pub fn looks_like_message(b: &[u8]) -> bool {
 
 impl<'a> DnsMessage<'a> {
     pub const HEADER_LEN: usize = 12;
+    /// A message with at least its ID and flags. The rest of the header
+    /// may be cut (Wireshark shows what it could read, then an error): see
+    /// [`Self::has_header_bytes`].
     pub fn new_checked(b: &'a [u8]) -> Option<Self> {
-        (b.len() >= Self::HEADER_LEN).then_some(DnsMessage(b))
+        (b.len() >= Self::MIN_LEN).then_some(DnsMessage(b))
+    }
+    /// ID and flags.
+    pub const MIN_LEN: usize = 4;
+    /// Whether the header's first `n` bytes are there.
+    pub fn has_header_bytes(&self, n: usize) -> bool {
+        self.0.len() >= n
     }
     pub fn bytes(&self) -> &'a [u8] {
         self.0
@@ -141,7 +150,7 @@ impl<'a> DnsMessage<'a> {
                 return None;
             }
             left -= 1;
-            let end = skip_name(msg, at)?;
+            let end = skip_name(msg, at).filter(|_| (DnsName { msg, at }).readable())?;
             if end + 4 > msg.len() {
                 left = 0;
                 return None;
@@ -160,6 +169,9 @@ impl<'a> DnsMessage<'a> {
     /// (shown as `[Malformed Packet]`): a question or record the counts
     /// announce is cut short or missing, or a name in one cannot be read.
     pub fn is_malformed(&self) -> bool {
+        if !self.has_header_bytes(Self::HEADER_LEN) {
+            return true;
+        }
         let mut scratch = Vec::new();
         let mut readable = |n: &DnsName<'_>| {
             scratch.clear();
@@ -222,7 +234,9 @@ impl<'a> DnsMessage<'a> {
                     continue;
                 }
                 left -= 1;
-                let Some(end) = skip_name(msg, pos) else {
+                let Some(end) =
+                    skip_name(msg, pos).filter(|_| (DnsName { msg, at: pos }).readable())
+                else {
                     at = None;
                     return None;
                 };
@@ -329,6 +343,41 @@ fn bitstring_bytes(count: u8) -> usize {
 }
 
 impl DnsName<'_> {
+    /// Whether the whole name can be read (its pointers land inside the
+    /// message, its labels fit): Wireshark's dissection stops otherwise.
+    pub fn readable(&self) -> bool {
+        let mut at = self.at;
+        let mut hops = 0;
+        loop {
+            let Some(&len) = self.msg.get(at) else {
+                return false;
+            };
+            let len = len as usize;
+            match len & 0xc0 {
+                0x00 if len == 0 => return true,
+                0x00 => at += 1 + len,
+                0x40 if len == BITSTRING_LABEL => {
+                    let Some(&count) = self.msg.get(at + 1) else {
+                        return false;
+                    };
+                    at += 2 + bitstring_bytes(count);
+                }
+                // An unknown extended label ends the name (an error when it
+                // is all of it).
+                0x40 => return at != self.at,
+                0xc0 => {
+                    hops += 1;
+                    if hops > MAX_HOPS {
+                        // Wireshark names a looping name, no error.
+                        return true;
+                    }
+                    at = ((len & 0x3f) << 8) | u8_at(self.msg, at + 1) as usize;
+                }
+                _ => return false,
+            }
+        }
+    }
+
     /// Appends the dotted name to `out` as Wireshark shows it (`<Root>` for
     /// the root). Returns false when the name is malformed (cut, looping).
     pub fn write_to(&self, out: &mut Vec<u8>) -> bool {
@@ -392,7 +441,9 @@ impl DnsName<'_> {
                 0xc0 => {
                     hops += 1;
                     if hops > MAX_HOPS {
-                        return false;
+                        out.truncate(start);
+                        out.extend_from_slice(b"<Name contains a pointer that loops>");
+                        return true;
                     }
                     at = ((len & 0x3f) << 8) | u8_at(self.msg, at + 1) as usize;
                 }
@@ -497,8 +548,8 @@ mod tests {
         let m = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1];
         let d = DnsMessage::new_checked(&m).unwrap();
         let q: Vec<_> = d.questions().collect();
-        let mut out = Vec::new();
-        assert!(!q[0].name.write_to(&mut out));
+        assert_eq!(q[0].name.to_string_lossy(), "<Name contains a pointer that loops>");
+        assert!(!d.is_malformed());
     }
 }
 
@@ -536,6 +587,17 @@ mod label_tests {
         assert!(d.is_malformed());
         let m = query(1, b"\x03abc\x03com\x00");
         assert!(!DnsMessage::new_checked(&m).unwrap().is_malformed());
+        // A pointer past the message: no question, an error (tshark 4.0 on
+        // the fuzzed capture's frame 279).
+        let m = query(1, b"\x011\x010\xdd\x30");
+        let d = DnsMessage::new_checked(&m).unwrap();
+        assert!(d.questions().next().is_none() && d.is_malformed());
+        // A header cut after the answer count: ID and flags read, then an
+        // error (frame 269).
+        let d = DnsMessage::new_checked(&m[..9]).unwrap();
+        assert_eq!(d.id(), 0x1234);
+        assert!(d.has_header_bytes(8) && !d.has_header_bytes(10) && d.is_malformed());
+        assert!(DnsMessage::new_checked(&m[..3]).is_none());
     }
 
     #[test]

@@ -707,7 +707,9 @@ fn udp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
     let (sport, dport) = (u.src_port(), u.dst_port());
     let pl = at + UdpDatagram::HEADER_LEN;
     let is = |port: u16| sport == port || dport == port;
-    if (is(53) || is(5353) || is(5355)) && uend - pl >= DnsMessage::HEADER_LEN {
+    // A header cut by the IP length still goes to DNS (which shows what it
+    // reads, then an error).
+    if (is(53) || is(5353) || is(5355)) && uend - pl >= DnsMessage::MIN_LEN {
         // Also inside an ICMP error: Wireshark decodes the quoted query.
         p.push(Proto::Dns, pl, uend, uend, quoted);
     } else if is(1900) && http::looks_like_request(&p.data[pl..uend]) {

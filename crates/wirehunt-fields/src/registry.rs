@@ -883,11 +883,16 @@ static FIELDS: &[Field] = &[
     )),
     field!("dns.count.queries", "Questions", Uint, |c, s| dns_each(
         c,
-        |d| s.value(Value::Uint(d.qdcount() as u64))
+        // An update names its counts zones, prerequisites, updates.
+        |d| if d.has_header_bytes(6) && d.opcode() != 5 {
+            s.value(Value::Uint(d.qdcount() as u64))
+        }
     )),
     field!("dns.count.answers", "Answer RRs", Uint, |c, s| dns_each(
         c,
-        |d| s.value(Value::Uint(d.ancount() as u64))
+        |d| if d.has_header_bytes(8) && d.opcode() != 5 {
+            s.value(Value::Uint(d.ancount() as u64))
+        }
     )),
     field!("dns.qry.name", "Name", Text, |c, s| dns_each(c, |d| {
         for q in d.questions() {
