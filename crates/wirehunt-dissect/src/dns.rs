@@ -548,7 +548,10 @@ mod tests {
         let m = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1];
         let d = DnsMessage::new_checked(&m).unwrap();
         let q: Vec<_> = d.questions().collect();
-        assert_eq!(q[0].name.to_string_lossy(), "<Name contains a pointer that loops>");
+        assert_eq!(
+            q[0].name.to_string_lossy(),
+            "<Name contains a pointer that loops>"
+        );
         assert!(!d.is_malformed());
     }
 }
