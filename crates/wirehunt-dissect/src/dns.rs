@@ -54,11 +54,6 @@ pub mod rtype {
     pub const OPT: u16 = 41;
 }
 
-/// Wireshark's mnemonic for a record type.
-pub fn type_name(t: u16) -> Option<&'static str> {
-    crate::dns_names::record_type(t)
-}
-
 /// Wireshark's heuristic for DNS on a port DNS does not own: more than a
 /// header; a standard query (one question, no answers or authority) or a
 /// standard response (at most one question, at most 20 answers and 20
@@ -342,117 +337,113 @@ fn bitstring_bytes(count: u8) -> usize {
     bits.div_ceil(8)
 }
 
+/// How Wireshark's reading of a name ends.
+enum NameEnd {
+    /// At the root label.
+    Done,
+    /// Past [`MAX_HOPS`] pointers: Wireshark names it, no error.
+    Loop,
+    /// At an unknown extended label after at least one other label: the
+    /// name is given up, no error.
+    UnknownExtended,
+    /// Cut, a pointer off the message, a reserved label type, a name that
+    /// is only an unknown extended label, or the reader stopped: an error.
+    Unreadable,
+}
+
 impl DnsName<'_> {
-    /// Whether the whole name can be read (its pointers land inside the
-    /// message, its labels fit): Wireshark's dissection stops otherwise.
-    pub fn readable(&self) -> bool {
+    /// Walks the labels in order, following pointers; `label` returns false
+    /// to stop the walk (then [`NameEnd::Unreadable`]).
+    fn walk<'m>(&self, mut label: impl FnMut(Label<'m>) -> bool) -> NameEnd
+    where
+        Self: 'm,
+    {
+        let msg: &'m [u8] = self.msg;
         let mut at = self.at;
         let mut hops = 0;
         loop {
-            let Some(&len) = self.msg.get(at) else {
-                return false;
+            let Some(&len) = msg.get(at) else {
+                return NameEnd::Unreadable;
             };
             let len = len as usize;
-            match len & 0xc0 {
-                0x00 if len == 0 => return true,
-                0x00 => at += 1 + len,
-                0x40 if len == BITSTRING_LABEL => {
-                    let Some(&count) = self.msg.get(at + 1) else {
-                        return false;
+            let l = match len & 0xc0 {
+                0x00 if len == 0 => return NameEnd::Done,
+                0x00 => {
+                    let Some(text) = msg.get(at + 1..at + 1 + len) else {
+                        return NameEnd::Unreadable;
                     };
-                    at += 2 + bitstring_bytes(count);
+                    at += 1 + len;
+                    Label::Text(text)
                 }
-                // An unknown extended label ends the name (an error when it
-                // is all of it).
-                0x40 => return at != self.at,
+                0x40 if len == BITSTRING_LABEL => {
+                    let Some(&count) = msg.get(at + 1) else {
+                        return NameEnd::Unreadable;
+                    };
+                    let n = bitstring_bytes(count);
+                    let Some(bits) = msg.get(at + 2..at + 2 + n) else {
+                        return NameEnd::Unreadable;
+                    };
+                    at += 2 + n;
+                    Label::Bits(bits, count)
+                }
+                0x40 if at == self.at => return NameEnd::Unreadable,
+                0x40 => return NameEnd::UnknownExtended,
                 0xc0 => {
                     hops += 1;
                     if hops > MAX_HOPS {
-                        // Wireshark names a looping name, no error.
-                        return true;
+                        return NameEnd::Loop;
                     }
-                    at = ((len & 0x3f) << 8) | u8_at(self.msg, at + 1) as usize;
+                    at = ((len & 0x3f) << 8) | u8_at(msg, at + 1) as usize;
+                    continue;
                 }
-                _ => return false,
+                _ => return NameEnd::Unreadable,
+            };
+            if !label(l) {
+                return NameEnd::Unreadable;
             }
         }
     }
 
+    /// Whether the whole name can be read (its pointers land inside the
+    /// message, its labels fit): Wireshark's dissection stops otherwise.
+    pub fn readable(&self) -> bool {
+        !matches!(self.walk(|_| true), NameEnd::Unreadable)
+    }
+
     /// Appends the dotted name to `out` as Wireshark shows it (`<Root>` for
-    /// the root). Returns false when the name is malformed (cut, looping).
+    /// the root, its texts for a looping name and an unknown extended
+    /// label). Returns false when the name is malformed (cut, off the
+    /// message, longer than 1024 bytes written).
     pub fn write_to(&self, out: &mut Vec<u8>) -> bool {
         let start = out.len();
-        let mut at = self.at;
-        let mut hops = 0;
         let mut first = true;
-        loop {
-            let Some(&len) = self.msg.get(at) else {
-                return false;
-            };
-            let len = len as usize;
-            match len & 0xc0 {
-                0x00 if len == 0 => break,
-                0x00 | 0x40 => {
-                    let label = if len == BITSTRING_LABEL {
-                        let Some(&count) = self.msg.get(at + 1) else {
-                            return false;
-                        };
-                        let n = bitstring_bytes(count);
-                        let Some(bits) = self.msg.get(at + 2..at + 2 + n) else {
-                            return false;
-                        };
-                        at += 2 + n;
-                        Label::Bits(bits, count)
-                    } else if len & 0xc0 == 0x40 {
-                        // Wireshark gives up on the whole name (an error
-                        // when the name is nothing but that label).
-                        if at == self.at {
-                            return false;
-                        }
-                        out.truncate(start);
-                        out.extend_from_slice(b"<Unknown extended label>");
-                        return true;
-                    } else {
-                        let Some(text) = self.msg.get(at + 1..at + 1 + len) else {
-                            return false;
-                        };
-                        at += 1 + len;
-                        Label::Text(text)
-                    };
-                    if !first {
-                        out.push(b'.');
-                    }
-                    first = false;
-                    match label {
-                        Label::Text(t) => push_label(out, t),
-                        Label::Bits(b, count) => {
-                            out.extend_from_slice(b"\\[x");
-                            for x in b {
-                                out.extend_from_slice(format!("{x:02x}").as_bytes());
-                            }
-                            let bits = if count == 0 { 256 } else { count as u32 };
-                            out.extend_from_slice(format!("/{bits}]").as_bytes());
-                        }
-                    }
-                    if out.len() - start > 1024 {
-                        return false;
-                    }
-                }
-                0xc0 => {
-                    hops += 1;
-                    if hops > MAX_HOPS {
-                        out.truncate(start);
-                        out.extend_from_slice(b"<Name contains a pointer that loops>");
-                        return true;
-                    }
-                    at = ((len & 0x3f) << 8) | u8_at(self.msg, at + 1) as usize;
-                }
-                _ => return false,
+        let end = self.walk(|label| {
+            if !first {
+                out.push(b'.');
             }
-        }
-        if first {
-            out.extend_from_slice(b"<Root>");
-        }
+            first = false;
+            match label {
+                Label::Text(t) => push_label(out, t),
+                Label::Bits(b, count) => {
+                    out.extend_from_slice(b"\\[x");
+                    for x in b {
+                        out.extend_from_slice(format!("{x:02x}").as_bytes());
+                    }
+                    let bits = if count == 0 { 256 } else { count as u32 };
+                    out.extend_from_slice(format!("/{bits}]").as_bytes());
+                }
+            }
+            out.len() - start <= 1024
+        });
+        let replaced: &[u8] = match end {
+            NameEnd::Unreadable => return false,
+            NameEnd::Done if first => b"<Root>",
+            NameEnd::Done => return true,
+            NameEnd::Loop => b"<Name contains a pointer that loops>",
+            NameEnd::UnknownExtended => b"<Unknown extended label>",
+        };
+        out.truncate(start);
+        out.extend_from_slice(replaced);
         true
     }
 

@@ -16,6 +16,13 @@ pub mod ethertype {
     pub const MPLS: u16 = 0x8847;
     pub const MPLS_MC: u16 = 0x8848;
     pub const TEB: u16 = 0x6558;
+
+    /// The types whose payload wirehunt decodes (TEB, bridged Ethernet,
+    /// under GRE). Wireshark hands the others to dissectors wirehunt does
+    /// not have, or to `data`.
+    pub const DISSECTED: [u16; 10] = [
+        IPV4, ARP, RARP, VLAN, QINQ, VLAN_9100, IPV6, MPLS, MPLS_MC, TEB,
+    ];
 }
 
 /// Whether an Ethernet type field is an IEEE 802.3 length (1 to 1500; 0 is

@@ -89,13 +89,16 @@ impl LineWriter {
             out.push(b' ');
         }
         out.push(b' ');
-        match crate::protocols::unknown_ethertype(ctx.pkt) {
-            // An Ethernet type Wireshark has no dissector for either is
-            // named by its number.
-            Some(t) if proto == UNKNOWN_PROTO => {
+        // An Ethernet type Wireshark has no dissector for either is named
+        // by its number.
+        let unknown_type = (proto == UNKNOWN_PROTO)
+            .then(|| crate::protocols::unknown_ethertype(ctx.pkt))
+            .flatten();
+        match unknown_type {
+            Some(t) => {
                 let _ = write!(out, "0x{t:04x}");
             }
-            _ => out.extend_from_slice(proto.as_bytes()),
+            None => out.extend_from_slice(proto.as_bytes()),
         }
         out.push(b' ');
         out.extend_from_slice(itoa::Buffer::new().format(ctx.frame.orig_len).as_bytes());
@@ -812,7 +815,7 @@ fn arp_info(ctx: &FrameCtx<'_, '_>, info: &mut Vec<u8>) {
 }
 
 fn write_type(t: u16, info: &mut Vec<u8>) {
-    match dns::type_name(t) {
+    match wirehunt_dissect::dns_names::record_type(t) {
         Some(n) => info.extend_from_slice(n.as_bytes()),
         None => {
             let _ = write!(info, "Unknown ({t})");

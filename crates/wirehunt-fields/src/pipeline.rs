@@ -89,9 +89,4 @@ impl Pipeline {
         };
         f(&ctx)
     }
-
-    /// Conversations evicted so far because the table was full.
-    pub fn evicted(&self) -> u64 {
-        self.table.as_ref().map_or(0, ConversationTable::evicted)
-    }
 }

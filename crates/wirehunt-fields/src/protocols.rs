@@ -142,19 +142,7 @@ pub fn unknown_ethertype(pkt: &Packet<'_>) -> Option<u16> {
         Proto::Vlan => wirehunt_dissect::VlanTag::new_checked(b)?.ethertype(),
         _ => return None,
     };
-    let known = [
-        et::IPV4,
-        et::ARP,
-        et::RARP,
-        et::VLAN,
-        et::QINQ,
-        et::VLAN_9100,
-        et::IPV6,
-        et::MPLS,
-        et::MPLS_MC,
-        et::TEB,
-    ];
-    (!is_8023_length(t) && !known.contains(&t)).then_some(t)
+    (!is_8023_length(t) && !et::DISSECTED.contains(&t)).then_some(t)
 }
 
 /// True when the innermost layer leaves payload no dissector claimed.

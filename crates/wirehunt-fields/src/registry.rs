@@ -29,8 +29,8 @@ pub struct FrameCtx<'a, 'p> {
     /// Sequence analysis of the frame's TCP segment
     /// ([`wirehunt_flow::analysis::TcpAnalyzer`]; default when not run).
     pub tcp: wirehunt_flow::analysis::TcpAnalysis,
-    /// An IP address this frame's ARP claims for a second MAC address
-    /// ([`wirehunt_flow::arp::ArpWatch`]).
+    /// IP addresses this frame's ARP claims for a second MAC address, and
+    /// the one its Info column names ([`wirehunt_flow::arp::ArpWatch`]).
     pub arp: wirehunt_flow::arp::ArpCheck,
 }
 

@@ -39,8 +39,8 @@ pub fn hunt_file(path: &Path, cfg: Config, args: &HuntArgs) -> anyhow::Result<(R
         capture_filter: args.capture_filter.as_deref(),
         max_conversations: wirehunt_flow::FlowConfig::default().max_conversations,
         limit: u64::MAX,
-        // The detectors read the dissection alone; a display filter brings
-        // conversations and the rest with it.
+        // The detectors read the dissection alone; a display filter adds
+        // what its fields read.
         needs: Needs::NONE,
     };
     let pass = each_frame(&src, |ctx, matched| {
