@@ -75,8 +75,8 @@ impl CaptureReader {
                 Box::new(io::Cursor::new(magic[..n].to_vec()).chain(file));
             return CaptureReader::from_reader(rest);
         }
-        // SAFETY contract (the one `unsafe` in wirehunt): the map is read-only
-        // and private; if another process truncates the file while we read,
+        // SAFETY contract (one of wirehunt's two `unsafe` blocks; the other is
+        // the prefetch hint in source.rs): the map is read-only and private; if another process truncates the file while we read,
         // the OS may signal SIGBUS, as for every mmap-based reader (ripgrep
         // documents the same trade-off). `--no-mmap` avoids it.
         #[allow(unsafe_code)]

@@ -12,12 +12,40 @@ use std::io::{self, Read};
 
 use memmap2::Mmap;
 
+/// How far ahead of the reader a mapped input is asked into the CPU cache.
+/// The pages of a mapped file come from memory the CPU has not seen; without
+/// this, every record header is a full memory round trip (a stream reads
+/// through a buffer the copy has just brought into the cache).
+const PREFETCH_DISTANCE: usize = 8 << 10;
+
+/// Asks the CPU to bring `bytes` into its cache; a hint, with no effect on
+/// what the program computes.
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch is a hint: it never faults and changes no state
+        // the program can see; the address is inside a live slice.
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast())
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
 /// Initial size of the stream buffer.
 const STREAM_CHUNK: usize = 1 << 20;
 
 pub(crate) enum Source {
-    /// The whole input is addressable at once.
-    Whole { data: Backing, pos: usize },
+    /// The whole input is addressable at once. `ahead` is how far the
+    /// bytes have been asked into the CPU cache (see [`prefetch`]).
+    Whole {
+        data: Backing,
+        pos: usize,
+        ahead: usize,
+    },
     /// A window over a reader.
     Stream {
         reader: Box<dyn Read + Send>,
@@ -46,7 +74,11 @@ impl Backing {
 
 impl Source {
     pub(crate) fn whole(data: Backing) -> Source {
-        Source::Whole { data, pos: 0 }
+        Source::Whole {
+            data,
+            pos: 0,
+            ahead: 0,
+        }
     }
 
     pub(crate) fn stream(reader: Box<dyn Read + Send>) -> Source {
@@ -73,7 +105,15 @@ impl Source {
     /// the input ends first.
     pub(crate) fn fill(&mut self, n: usize) -> io::Result<&[u8]> {
         match self {
-            Source::Whole { data, pos } => Ok(&data.bytes()[*pos..]),
+            Source::Whole { data, pos, ahead } => {
+                let bytes = data.bytes();
+                if *pos + PREFETCH_DISTANCE / 2 > *ahead {
+                    let to = (*pos + PREFETCH_DISTANCE).min(bytes.len());
+                    prefetch(&bytes[(*ahead).max(*pos).min(to)..to]);
+                    *ahead = to;
+                }
+                Ok(&bytes[*pos..])
+            }
             Source::Stream {
                 reader,
                 buf,
@@ -114,7 +154,7 @@ impl Source {
     /// been made visible by [`Source::fill`].
     pub(crate) fn slice(&self, at: usize, len: usize) -> &[u8] {
         match self {
-            Source::Whole { data, pos } => &data.bytes()[*pos + at..*pos + at + len],
+            Source::Whole { data, pos, .. } => &data.bytes()[*pos + at..*pos + at + len],
             Source::Stream { buf, start, .. } => &buf[*start + at..*start + at + len],
         }
     }
