@@ -76,9 +76,10 @@ impl CaptureReader {
             return CaptureReader::from_reader(rest);
         }
         // SAFETY contract (one of wirehunt's two `unsafe` blocks; the other is
-        // the prefetch hint in source.rs): the map is read-only and private; if another process truncates the file while we read,
-        // the OS may signal SIGBUS, as for every mmap-based reader (ripgrep
-        // documents the same trade-off). `--no-mmap` avoids it.
+        // the prefetch hint in source.rs): the map is read-only and private;
+        // if another process truncates the file while we read, the OS may
+        // signal SIGBUS, as for every mmap-based reader (ripgrep documents
+        // the same trade-off). `--no-mmap` avoids it.
         #[allow(unsafe_code)]
         let map = unsafe { memmap2::Mmap::map(&file)? };
         CaptureReader::new(Source::whole(Backing::Map(map)), false)
