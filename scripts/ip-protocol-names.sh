@@ -3,7 +3,9 @@
 # gives IP protocol numbers (the value strings of its ip.proto field), from
 # Debian's tshark 4.0:
 #   tshark -G values | awk -F'\t' '$1=="V" && $2=="ip.proto"'
-# Numbers without a name are "Unknown" in tshark's Info text.
+# Numbers without a name are "Unknown" in tshark's Info text. Also the
+# numbers Wireshark has a dissector for (its ip.proto decode table,
+# `tshark -G decodes`): the others get the name in the IP Info column.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out="$here/crates/wirehunt-fields/src/ipproto.rs"
@@ -22,6 +24,16 @@ out="$here/crates/wirehunt-fields/src/ipproto.rs"
   echo "const NAMES: &[&str] = &["
   tshark -G values 2>/dev/null | awk -F'\t' '$1=="V" && $2=="ip.proto" {print $3 "\t" $4}' | sort -n |
     awk -F'\t' 'BEGIN{n=0} { if ($1 != n) { print "gap at " n > "/dev/stderr"; exit 1 } gsub(/\\/, "\\\\", $2); gsub(/"/, "\\\"", $2); printf "    \"%s\", // %d\n", $2, $1; n++ }'
+  echo "];"
+  echo
+  echo "/// Whether Wireshark has a dissector for IP protocol \`p\`."
+  echo "pub fn claimed(p: u8) -> bool {"
+  echo "    CLAIMED.binary_search(&p).is_ok()"
+  echo "}"
+  echo
+  echo "#[rustfmt::skip]"
+  echo "const CLAIMED: &[u8] = &["
+  tshark -G decodes 2>/dev/null | awk -F'\t' '$1=="ip.proto" {print $2}' | sort -nu | awk '{printf "    %d,\n", $1}'
   echo "];"
 } >"$out"
 echo "wrote $out"

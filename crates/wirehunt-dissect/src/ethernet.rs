@@ -25,6 +25,14 @@ pub mod ethertype {
     ];
 }
 
+/// Whether Wireshark's dissector for type `t` takes `payload` without
+/// showing anything: its WSE remote Ethernet dissector owns 0xaaaa and
+/// ignores every payload but its subtype 0x0200, so the frame stays plain
+/// Ethernet (no `ethertype`, no `data`).
+pub fn silently_claimed(t: u16, payload: &[u8]) -> bool {
+    t == 0xaaaa && payload.get(..2).is_some_and(|p| p != [0x02, 0x00])
+}
+
 /// Whether an Ethernet type field is an IEEE 802.3 length (1 to 1500; 0 is
 /// Wireshark's "unknown" type, not a length).
 pub fn is_8023_length(t: u16) -> bool {

@@ -94,9 +94,87 @@ pub fn extension_len(nh: u8, b: &[u8]) -> Option<usize> {
     (len <= b.len()).then_some(len)
 }
 
+/// Where the extension headers of an IPv6 packet lead (see [`walk_extensions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainEnd {
+    /// The next header after the last extension header walked.
+    pub next: u8,
+    /// Offset of what follows, from the start of the IPv6 header.
+    pub offset: usize,
+    /// The type of an extension header that runs past the packet or whose
+    /// options run past it; the walk stops there.
+    pub broken: Option<u8>,
+}
+
+/// Walks the extension headers of the IPv6 packet `b` (its fixed header
+/// first) up to the first header that is not one, a fragment header (its
+/// own layer), or a broken one. None when the fixed header does not fit.
+pub fn walk_extensions(b: &[u8]) -> Option<ChainEnd> {
+    let ip = crate::Ipv6Packet::new_checked(b)?;
+    let mut end = ChainEnd {
+        next: ip.next_header(),
+        offset: crate::Ipv6Packet::HEADER_LEN,
+        broken: None,
+    };
+    for _ in 0..8 {
+        let nh = end.next;
+        if nh == 44 || !is_extension(nh) {
+            break;
+        }
+        let pos = end.offset;
+        match b.get(pos..).and_then(|r| extension_len(nh, r)) {
+            Some(len) if !options_overrun(nh, &b[pos..pos + len]) => {
+                end.next = b[pos];
+                end.offset += len;
+            }
+            _ => {
+                end.broken = Some(nh);
+                break;
+            }
+        }
+    }
+    Some(end)
+}
+
+/// Whether the options of a hop-by-hop or destination options header `ext`
+/// (its whole length, next-header byte first) run past its end, where
+/// Wireshark's option walk stops the dissection with an exception.
+pub fn options_overrun(nh: u8, ext: &[u8]) -> bool {
+    if !matches!(nh, 0 | 60) {
+        return false;
+    }
+    let mut pos = 2;
+    while pos < ext.len() {
+        if ext[pos] == 0 {
+            // Pad1 has no length byte.
+            pos += 1;
+            continue;
+        }
+        match ext.get(pos + 1) {
+            Some(&len) => pos += 2 + usize::from(len),
+            None => return true,
+        }
+    }
+    pos > ext.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_that_leave_their_header() {
+        // Hop-by-hop, 8 bytes: PadN over the 4 remaining bytes fits.
+        assert!(!options_overrun(0, &[59, 0, 1, 4, 0, 0, 0, 0]));
+        // Pad1 six times fits too.
+        assert!(!options_overrun(60, &[59, 0, 0, 0, 0, 0, 0, 0]));
+        // PadN claiming 10 bytes in a 6-byte room does not.
+        assert!(options_overrun(0, &[59, 0, 1, 10, 0, 0, 0, 0]));
+        // A type byte with its length byte outside the header.
+        assert!(options_overrun(0, &[59, 0, 0, 0, 0, 0, 0, 5]));
+        // Routing headers hold no options.
+        assert!(!options_overrun(43, &[59, 0, 1, 10, 0, 0, 0, 0]));
+    }
 
     #[test]
     fn header_and_fragment() {

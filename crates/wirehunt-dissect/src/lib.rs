@@ -63,6 +63,11 @@ pub enum Proto {
     Mpls,
     Arp,
     Ipv4,
+    /// An IPv4 header whose version is not 4 or whose header length is under
+    /// 20 bytes: Wireshark shows an IPv4 item with only the version (and
+    /// the header length, when the version was right) and reads no further.
+    /// The layer spans the header length the first byte announces.
+    Ipv4Bogus,
     Ipv6,
     /// The IPv6 fragment extension header.
     Ipv6Fragment,
@@ -88,7 +93,7 @@ impl Proto {
             Proto::Null => "null",
             Proto::Mpls => "mpls",
             Proto::Arp => "arp",
-            Proto::Ipv4 => "ip",
+            Proto::Ipv4 | Proto::Ipv4Bogus => "ip",
             Proto::Ipv6 => "ipv6",
             Proto::Ipv6Fragment => "ipv6",
             Proto::Tcp => "tcp",
@@ -286,6 +291,10 @@ impl<'a> Packet<'a> {
             .find(|l| matches!(l.proto, Proto::Ipv4 | Proto::Ipv6))?;
         let (src, dst) = ip_addrs(self.bytes(ip), ip.proto)?;
         let tb = self.bytes(&layers[t]);
+        // A segment with room for its ports only belongs to no connection.
+        if layers[t].proto == Proto::Tcp && !layers[t].quoted && tb.len() < TcpSegment::MIN_LEN {
+            return None;
+        }
         Some(Transport {
             proto: layers[t].proto,
             src,
@@ -510,19 +519,23 @@ fn ethertype_at(p: &mut Packet<'_>, et: u16, at: usize, end: usize) {
 }
 
 fn ipv4_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
+    // Wireshark reads the version and the header length first and stops at
+    // a wrong one, leaving an IPv4 item with just those; a version of 6 then
+    // goes to IPv6.
+    if let Some(&first) = p.data.get(at..limit).and_then(|b| b.first()) {
+        let (version, hl) = (first >> 4, usize::from(first & 0x0f) * 4);
+        if version != 4 || hl < Ipv4Packet::MIN_LEN {
+            if p.push(Proto::Ipv4Bogus, at, (at + hl).min(limit), at + hl, quoted) && version == 6 {
+                ipv6_at(p, at, limit, quoted);
+            }
+            return;
+        }
+    }
     let Some(ip) = p.data.get(at..limit).and_then(Ipv4Packet::new_checked) else {
         p.anomaly(Proto::Ipv4, at, AnomalyKind::Truncated);
         return;
     };
     let hl = ip.header_len();
-    if ip.version() != 4 {
-        p.anomaly(Proto::Ipv4, at, AnomalyKind::Malformed);
-        return;
-    }
-    if hl < Ipv4Packet::MIN_LEN {
-        p.anomaly(Proto::Ipv4, at, AnomalyKind::BadLength);
-        return;
-    }
     let total = ip.total_len() as usize;
     if total < hl && !quoted {
         p.anomaly(Proto::Ipv4, at, AnomalyKind::BadLength);
@@ -598,6 +611,10 @@ fn ipv6_at(p: &mut Packet<'_>, at: usize, limit: usize, quoted: bool) {
             p.anomaly(Proto::Ipv6, pos, AnomalyKind::Truncated);
             return;
         };
+        if ipv6::options_overrun(nh, &p.data[pos..pos + len]) {
+            p.anomaly(Proto::Ipv6, pos, AnomalyKind::Malformed);
+            return;
+        }
         if nh == 44 {
             let Some(frag) = p.data.get(pos..end).and_then(Ipv6Fragment::new_checked) else {
                 return;
@@ -644,6 +661,13 @@ fn tcp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
             TcpSegment::new_checked(b).map(Some)
         }
     }) else {
+        // The IP length leaves room for the ports but not for a whole
+        // header: Wireshark shows the ports, then stops with an exception.
+        if !quoted && declared_end.saturating_sub(at) < TcpSegment::MIN_LEN && end >= at + 4 {
+            p.push(Proto::Tcp, at, end, declared_end, quoted);
+            p.anomaly(Proto::Tcp, at, AnomalyKind::Malformed);
+            return;
+        }
         p.anomaly(Proto::Tcp, at, AnomalyKind::Truncated);
         return;
     };

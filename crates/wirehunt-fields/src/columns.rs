@@ -267,6 +267,17 @@ fn summarize(
     {
         return "LLC";
     }
+    // A type whose dissector takes the payload and shows nothing leaves the
+    // columns as the Ethernet dissector set them.
+    if top.proto == Proto::Ethernet
+        && pkt.ethernet().is_some_and(|e| {
+            let payload = pkt.bytes(top).get(14..).unwrap_or_default();
+            wirehunt_dissect::ethernet::silently_claimed(e.ethertype(), payload)
+        })
+    {
+        info.extend_from_slice(b"Ethernet II");
+        return "Ethernet";
+    }
     // HTTP as Wireshark reassembles it: a request split over segments is
     // shown on the segment that completes it; the others are plain TCP
     // (`ctx.dissects`).
@@ -364,6 +375,13 @@ fn summarize(
                     u32::from(ip.frag_offset()) * 8,
                     ip.ident()
                 );
+            } else if let Some(ip) = wirehunt_dissect::Ipv4Packet::new_checked(pkt.bytes(top))
+                && !crate::ipproto::claimed(ip.protocol())
+                && top.declared_len() as usize > ip.header_len()
+            {
+                // A payload no dissector claims is named after its protocol.
+                let p = ip.protocol();
+                let _ = write!(info, "{} ({p})", crate::ipproto::name(p));
             }
             "IPv4"
         }
@@ -380,8 +398,56 @@ fn summarize(
             }
             "IPv6"
         }
-        Proto::Ipv6 => "IPv6",
+        Proto::Ipv6 => {
+            ipv6_info(pkt.bytes(top), info);
+            "IPv6"
+        }
+        Proto::Ipv4Bogus => {
+            if let Some(&b) = pkt.data.get(top.start as usize) {
+                let _ = match b >> 4 {
+                    4 => write!(
+                        info,
+                        "Bogus IP header length ({}, must be at least 20)",
+                        (b & 0x0f) * 4
+                    ),
+                    v => write!(info, "Bogus IPv4 version ({v}, must be 4)"),
+                };
+            }
+            "IPv4"
+        }
         _ => UNKNOWN_PROTO,
+    }
+}
+
+/// The Info text of an IPv6 packet nothing above was dissected in: an
+/// extension header cut short, no next header, or a protocol no dissector
+/// claims.
+fn ipv6_info(b: &[u8], info: &mut Vec<u8>) {
+    let Some(end) = wirehunt_dissect::ipv6::walk_extensions(b) else {
+        return;
+    };
+    match end.broken {
+        // Options run past the end of their header or of the packet; a
+        // routing header longer than the packet is refused before it is
+        // read.
+        Some(0) => info.extend_from_slice(b"IPv6 hop-by-hop options[Malformed Packet]"),
+        Some(60) => info.extend_from_slice(b"IPv6 destination options[Malformed Packet]"),
+        Some(43) => info.extend_from_slice(
+            b"IPv6 routing[Malformed Packet: length of contained item exceeds length of containing item]",
+        ),
+        Some(_) => {}
+        None if end.next == 59 => info.extend_from_slice(b"IPv6 no next header"),
+        None if !wirehunt_dissect::ipv6::is_extension(end.next)
+            && !crate::ipproto::claimed(end.next) =>
+        {
+            let _ = write!(
+                info,
+                "Unknown IP Protocol: {} ({})",
+                crate::ipproto::name(end.next),
+                end.next
+            );
+        }
+        None => {}
     }
 }
 
@@ -410,7 +476,13 @@ fn tcp_info(ctx: &FrameCtx<'_, '_>, info: &mut Vec<u8>) {
     let Some(l) = ctx.pkt.find(Proto::Tcp) else {
         return;
     };
-    let Some(t) = TcpSegment::new_checked(ctx.pkt.bytes(l)) else {
+    let b = ctx.pkt.bytes(l);
+    let Some(t) = TcpSegment::new_checked(b) else {
+        // Only the ports fit in what the IP length leaves.
+        if b.len() >= 4 {
+            let port = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+            let _ = write!(info, "{} → {}[Malformed Packet]", port(0), port(2));
+        }
         return;
     };
     let _ = write!(info, "{} → {} [", t.src_port(), t.dst_port());

@@ -236,3 +236,57 @@ const NAMES: &[&str] = &[
     "Unassigned", // 223
     "Novell NCS Heartbeat", // 224
 ];
+
+/// Whether Wireshark has a dissector for IP protocol `p`.
+pub fn claimed(p: u8) -> bool {
+    CLAIMED.binary_search(&p).is_ok()
+}
+
+#[rustfmt::skip]
+const CLAIMED: &[u8] = &[
+    0,
+    1,
+    2,
+    4,
+    6,
+    9,
+    17,
+    29,
+    33,
+    36,
+    41,
+    43,
+    44,
+    46,
+    47,
+    48,
+    50,
+    51,
+    53,
+    54,
+    58,
+    60,
+    62,
+    80,
+    83,
+    88,
+    89,
+    93,
+    97,
+    103,
+    106,
+    108,
+    112,
+    113,
+    115,
+    132,
+    134,
+    135,
+    136,
+    137,
+    139,
+    140,
+    143,
+    173,
+    224,
+];

@@ -63,6 +63,17 @@ fn write_chain(pkt: &Packet<'_>, out: &mut Vec<u8>, hierarchy: bool, upto: usize
                 push(out, "eth");
                 push(out, "llc");
             }
+            // A type whose dissector takes the payload silently.
+            Proto::Ethernet
+                if wirehunt_dissect::EthernetFrame::new_checked(pkt.bytes(l)).is_some_and(
+                    |e| {
+                        let payload = pkt.bytes(l).get(14..).unwrap_or_default();
+                        wirehunt_dissect::ethernet::silently_claimed(e.ethertype(), payload)
+                    },
+                ) =>
+            {
+                push(out, "eth");
+            }
             Proto::Ethernet | Proto::Vlan | Proto::Sll | Proto::Sll2 => {
                 push(out, l.proto.filter_name());
                 if !hierarchy {
@@ -134,15 +145,21 @@ pub fn app_name(pkt: &Packet<'_>, i: usize) -> &'static str {
 /// VLAN tag announcing a type wirehunt has no dissector for (Wireshark
 /// hands the rest to `data` and names the type in the protocol column).
 pub fn unknown_ethertype(pkt: &Packet<'_>) -> Option<u16> {
-    use wirehunt_dissect::ethernet::{ethertype as et, is_8023_length};
+    use wirehunt_dissect::ethernet::{ethertype as et, is_8023_length, silently_claimed};
     let last = pkt.layers().last()?;
     let b = pkt.bytes(last);
-    let t = match last.proto {
-        Proto::Ethernet => wirehunt_dissect::EthernetFrame::new_checked(b)?.ethertype(),
-        Proto::Vlan => wirehunt_dissect::VlanTag::new_checked(b)?.ethertype(),
+    let (t, header) = match last.proto {
+        Proto::Ethernet => (
+            wirehunt_dissect::EthernetFrame::new_checked(b)?.ethertype(),
+            14,
+        ),
+        Proto::Vlan => (wirehunt_dissect::VlanTag::new_checked(b)?.ethertype(), 4),
         _ => return None,
     };
-    (!is_8023_length(t) && !et::DISSECTED.contains(&t)).then_some(t)
+    (!is_8023_length(t)
+        && !et::DISSECTED.contains(&t)
+        && !silently_claimed(t, b.get(header..).unwrap_or_default()))
+    .then_some(t)
 }
 
 /// True when the innermost layer leaves payload no dissector claimed.
@@ -163,6 +180,8 @@ fn has_undissected_payload(pkt: &Packet<'_>) -> bool {
             wirehunt_dissect::Ipv4Packet::new_checked(b).is_some_and(|ip| b.len() > ip.header_len())
         }
         Proto::Ipv6Fragment => b.len() > 8,
+        Proto::Ipv6 => wirehunt_dissect::ipv6::walk_extensions(b)
+            .is_some_and(|end| end.broken.is_none() && b.len() > end.offset),
         Proto::Ethernet | Proto::Vlan if unknown_ethertype(pkt).is_some() => {
             let header = if last.proto == Proto::Ethernet { 14 } else { 4 };
             b.len() > header

@@ -255,11 +255,11 @@ fn seq_or_ack(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, at: usize) {
             Some(f) => s.value(Value::Uint(
                 if at == 4 { f.rel_seq } else { f.rel_ack } as u64
             )),
-            None if b.len() >= at + 4 => {
-                s.value(Value::Uint(
-                    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as u64,
-                ))
-            }
+            // A quoted segment, or one whose header did not fit (only
+            // its ports are shown then).
+            None if b.len() >= at + 4 && (l.quoted || b.len() >= TcpSegment::MIN_LEN) => s.value(
+                Value::Uint(u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as u64),
+            ),
             None => {}
         }
     }
@@ -406,11 +406,28 @@ static FIELDS: &[Field] = &[
             s.value(Value::Uint(d.owner_frame))
         }
     ),
-    layer_field!("ip.version", "Version", Uint, Ipv4, Ipv4Packet, |i| {
-        Value::Uint(i.version() as u64)
+    // Wireshark's IPv6 dissector also sets `ip.version` (hidden), and a
+    // bogus IPv4 header shows its version (and its header length when the
+    // version is right) before the dissection stops.
+    field!("ip.version", "Version", Uint, |c, s| {
+        for (i, l) in c.pkt.layers().iter().enumerate() {
+            if matches!(l.proto, Proto::Ipv4 | Proto::Ipv4Bogus | Proto::Ipv6)
+                && c.dissects(i)
+                && let Some(&b) = c.pkt.data.get(l.start as usize)
+            {
+                s.value(Value::Uint(u64::from(b >> 4)));
+            }
+        }
     }),
-    layer_field!("ip.hdr_len", "Header Length", Uint, Ipv4, Ipv4Packet, |i| {
-        Value::Uint(i.header_len() as u64)
+    field!("ip.hdr_len", "Header Length", Uint, |c, s| {
+        for (i, l) in c.pkt.layers().iter().enumerate() {
+            if matches!(l.proto, Proto::Ipv4 | Proto::Ipv4Bogus) && c.dissects(i) {
+                match c.pkt.data.get(l.start as usize) {
+                    Some(&b) if b >> 4 == 4 => s.value(Value::Uint(u64::from(b & 0x0f) * 4)),
+                    _ => {}
+                }
+            }
+        }
     }),
     layer_field!(
         "ip.dsfield",

@@ -20,7 +20,7 @@ const PROTOCOLS: &[(&str, &[Proto])] = &[
     ("null", &[Proto::Null]),
     ("mpls", &[Proto::Mpls]),
     ("arp", &[Proto::Arp]),
-    ("ip", &[Proto::Ipv4]),
+    ("ip", &[Proto::Ipv4, Proto::Ipv4Bogus]),
     ("ipv6", &[Proto::Ipv6]),
     ("tcp", &[Proto::Tcp]),
     ("udp", &[Proto::Udp]),
@@ -629,7 +629,7 @@ fn proto_bytes(ctx: &FrameCtx<'_, '_>, name: &str, protos: &[Proto], out: &mut V
         let b = ctx.pkt.bytes(l);
         let header = match l.proto {
             Proto::Ethernet => 14,
-            Proto::Ipv4 => usize::from(b.first().map_or(0, |v| v & 0x0f)) * 4,
+            Proto::Ipv4 | Proto::Ipv4Bogus => usize::from(b.first().map_or(0, |v| v & 0x0f)) * 4,
             Proto::Ipv6 => 40,
             Proto::Tcp => usize::from(b.get(12).map_or(0, |v| v >> 4)) * 4,
             Proto::Udp => 8,

@@ -246,7 +246,11 @@ impl ConvTable {
                     Proto::Ipv6
                 };
                 for (i, l) in layers.iter().enumerate() {
-                    if l.proto != want || l.quoted || nonfinal_fragment(pkt, i) {
+                    if l.proto != want
+                        || l.quoted
+                        || nonfinal_fragment(pkt, i)
+                        || extensions_broken(pkt, l)
+                    {
                         continue;
                     }
                     if let Some((s, d)) = ip_pair(pkt.bytes(l), want) {
@@ -422,6 +426,16 @@ fn header_cut(pkt: &Packet<'_>, layer: usize) -> bool {
         let b = pkt.bytes(l);
         b.len() < 20 || b.len() < ((b[12] >> 4) as usize) * 4
     })
+}
+
+/// An IPv6 header whose extension headers run past their end: Wireshark
+/// stops at them with an exception before the IPv6 tap runs.
+fn extensions_broken(pkt: &Packet<'_>, l: &wirehunt_dissect::Layer) -> bool {
+    l.proto == Proto::Ipv6
+        && pkt
+            .anomalies()
+            .iter()
+            .any(|a| a.proto == Proto::Ipv6 && a.offset > l.start && a.offset < l.end)
 }
 
 /// An IPv6 header followed by a fragment header with more fragments to

@@ -88,6 +88,33 @@ impl Expert {
                 ),
             }
         }
+        for l in c
+            .pkt
+            .layers()
+            .iter()
+            .filter(|l| l.proto == Proto::Ipv4Bogus)
+        {
+            match c.pkt.data.get(l.start as usize) {
+                Some(&b) if b >> 4 == 4 => self.add(
+                    Severity::Error,
+                    "Protocol",
+                    "IPv4",
+                    format_args!(
+                        "Bogus IP header length ({}, must be at least 20)",
+                        (b & 0x0f) * 4
+                    ),
+                    frame,
+                ),
+                Some(_) => self.add(
+                    Severity::Error,
+                    "Protocol",
+                    "IPv4",
+                    format_args!("Bogus IPv4 version"),
+                    frame,
+                ),
+                None => {}
+            }
+        }
         for d in c.arp.duplicates() {
             self.add(
                 Severity::Warning,

@@ -50,6 +50,8 @@ const FIELDS: &[&str] = &[
     "arp.dst.hw_mac",
     "arp.dst.proto_ipv4",
     "arp.duplicate-address-frame",
+    "ip.version",
+    "ip.hdr_len",
     "ip.src",
     "ip.dst",
     "ip.proto",
@@ -101,7 +103,7 @@ const FIELDS: &[&str] = &[
 ];
 
 /// Protocol columns whose Info text wirehunt reproduces.
-const INFO_PROTOCOLS: &[&str] = &["TCP", "UDP", "ICMP", "ICMPv6", "ARP", "DNS"];
+const INFO_PROTOCOLS: &[&str] = &["TCP", "UDP", "ICMP", "ICMPv6", "ARP", "DNS", "IPv4", "IPv6"];
 
 /// Captures whose normalised lines are stored in full (below this many
 /// frames); larger ones store one digest per chunk.
