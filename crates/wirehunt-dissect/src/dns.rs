@@ -281,7 +281,12 @@ impl<'a> Record<'a> {
             at: self.rdata_at,
         })
     }
-    /// The domain name in the rdata of CNAME, PTR, NS records.
+    /// The preference of an MX record (`dns.mx.preference`).
+    pub fn mx_preference(&self) -> Option<u16> {
+        (self.rtype == rtype::MX && self.rdata.len() > 2)
+            .then(|| u16::from_be_bytes(array::<2>(self.rdata, 0)))
+    }
+    /// The domain name in the rdata of CNAME, PTR, NS and MX records.
     pub fn target_name(&self) -> Option<DnsName<'a>> {
         match self.rtype {
             rtype::CNAME | rtype::PTR | rtype::NS => Some(DnsName {
@@ -532,6 +537,22 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].1.name.to_string_lossy(), "www.example.com");
         assert_eq!(r[0].1.a(), Some(Ipv4Addr::new(192, 0, 2, 1)));
+    }
+
+    #[test]
+    fn mx_record_preference_and_exchange() {
+        let mut m = vec![
+            0, 7, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, // header: response, 1 q, 1 an
+            7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 0, 0, 15, 0, 1, // example MX IN
+        ];
+        // Name: pointer to the question; MX IN, TTL 60, rdlength 7:
+        // preference 100, exchange "mx" then a pointer to "example".
+        m.extend_from_slice(&[0xc0, 12, 0, 15, 0, 1, 0, 0, 0, 60, 0, 7, 0, 100]);
+        m.extend_from_slice(&[2, b'm', b'x', 0xc0, 12]);
+        let d = DnsMessage::new_checked(&m).unwrap();
+        let (_, r) = d.records().next().unwrap();
+        assert_eq!(r.mx_preference(), Some(100));
+        assert_eq!(r.target_name().unwrap().to_string_lossy(), "mx.example");
     }
 
     #[test]

@@ -934,6 +934,10 @@ pub fn dns_info(d: &DnsMessage<'_>, info: &mut Vec<u8>) {
         } else if let Some(a) = r.aaaa() {
             let _ = write!(info, " {a}");
         } else if let Some(n) = r.target_name().or_else(|| r.soa_mname()) {
+            // Wireshark puts an MX record's preference before its exchange.
+            if let Some(pref) = r.mx_preference() {
+                let _ = write!(info, " {pref}");
+            }
             info.push(b' ');
             if !n.write_to(info) {
                 info.truncate(mark);
