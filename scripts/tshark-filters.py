@@ -11,6 +11,9 @@ filters of FILTERS.txt from 0, rejected ones included; DIGEST is the first 16
 hex digits of the SHA-256 of the frame numbers, one per line, each followed
 by a newline). Filters marked "! " must be rejected by tshark; the script
 stops if one is accepted. Needs tshark (Debian's 4.0). Runs two at a time.
+
+ONLY=I,J,... runs just those filter indexes and keeps the other lines of the
+stored files (for filters appended to FILTERS.txt).
 """
 import concurrent.futures as cf
 import hashlib
@@ -48,6 +51,20 @@ def run(job):
     frames = r.stdout.decode().split()
     return cap, i, frames
 
+only = os.environ.get("ONLY")
+only = None if not only else {int(x) for x in only.split(",")}
+
+def stored(path):
+    """The lines of a stored file by filter index (for ONLY)."""
+    kept = {}
+    if only is not None and os.path.exists(path):
+        for line in open(path, encoding="utf-8"):
+            if not line.startswith("#") and line.strip():
+                i = int(line.split()[0])
+                if i not in only:
+                    kept[i] = line
+    return kept
+
 jobs = []
 caps = []
 for s in ("public", "generated"):
@@ -56,7 +73,7 @@ for s in ("public", "generated"):
         if ".pcap" in name:
             caps.append((s, name))
             for i, (_, good) in enumerate(filters):
-                if good:
+                if good and (only is None or i in only):
                     jobs.append((os.path.join(d, name), i))
 
 results = {}
@@ -67,12 +84,14 @@ with cf.ThreadPoolExecutor(max_workers=int(os.environ.get("JOBS", "2"))) as ex:
 for s, name in caps:
     cap = os.path.join(corpus, s, name)
     os.makedirs(os.path.join(out_dir, s), exist_ok=True)
-    lines = []
-    for i, frames in sorted(results.get(cap, {}).items()):
+    path = os.path.join(out_dir, s, name + ".txt")
+    lines = stored(path)
+    for i, frames in results.get(cap, {}).items():
         if frames:
             digest = hashlib.sha256("".join(f + "\n" for f in frames).encode()).hexdigest()[:16]
-            lines.append(f"{i} {len(frames)} {digest}\n")
-    with open(os.path.join(out_dir, s, name + ".txt"), "w") as f:
+            lines[i] = f"{i} {len(frames)} {digest}\n"
+    lines = [lines[i] for i in sorted(lines)]
+    with open(path, "w") as f:
         f.write(f"# tshark -n -r {s}/{name} -Y FILTER -T fields -e frame.number (scripts/tshark-filters.py)\n")
         f.writelines(lines)
 print(f"{len(caps)} captures, {len(filters)} filters, {len(jobs)} tshark runs")

@@ -702,7 +702,7 @@ fn tcp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
         p.push(Proto::Dns, payload_at + 2, end, end, false);
     } else if tls::looks_like_record(payload) {
         p.push(Proto::Tls, payload_at, end, end, false);
-    } else if http::looks_like_request(payload)
+    } else if (http::looks_like_request(payload) || http::looks_like_response(payload))
         && !http::port_owned_by_other_protocol(sport)
         && !http::port_owned_by_other_protocol(dport)
     {

@@ -278,20 +278,16 @@ fn summarize(
         info.extend_from_slice(b"Ethernet II");
         return "Ethernet";
     }
-    // HTTP as Wireshark reassembles it: a request split over segments is
+    // HTTP as Wireshark reassembles it: a message split over segments is
     // shown on the segment that completes it; the others are plain TCP
     // (`ctx.dissects`).
-    use crate::reassembly::HttpView;
-    let http_request = match ctx.http {
-        HttpView::Request(buf) => Some(buf),
-        _ => None,
-    };
+    let http_item = ctx.http_item();
     if crate::protocols::unknown_ethertype(pkt).is_some() {
         info.extend_from_slice(b"Ethernet II");
         return UNKNOWN_PROTO;
     }
     let top_proto = match top.proto {
-        Proto::Tcp if http_request.is_some() => Proto::Http,
+        Proto::Tcp if http_item.is_some() => Proto::Http,
         p => p,
     };
     match top_proto {
@@ -330,8 +326,23 @@ fn summarize(
             "DNS"
         }
         Proto::Http => {
-            let bytes = http_request.or_else(|| pkt.find(Proto::Http).map(|l| pkt.bytes(l)));
-            if let Some(r) = bytes.and_then(wirehunt_dissect::http::parse_request) {
+            if matches!(ctx.http, crate::reassembly::HttpView::Continuation) {
+                info.extend_from_slice(b"Continuation");
+                return "HTTP";
+            }
+            let bytes = http_item.or_else(|| pkt.find(Proto::Http).map(|l| pkt.bytes(l)));
+            if let Some(r) = bytes.and_then(wirehunt_dissect::http::parse_response) {
+                // Wireshark shows the status line as it is.
+                info.extend_from_slice(r.version);
+                info.push(b' ');
+                if let Some(code) = r.code {
+                    let _ = write!(info, "{code} ");
+                }
+                if !r.phrase.is_empty() {
+                    info.extend_from_slice(r.phrase);
+                    info.push(b' ');
+                }
+            } else if let Some(r) = bytes.and_then(wirehunt_dissect::http::parse_request) {
                 info.extend_from_slice(r.method);
                 info.push(b' ');
                 info.extend_from_slice(r.uri);

@@ -74,7 +74,15 @@ impl Pipeline {
             Default::default()
         };
         let http = if self.needs.http {
-            self.http.feed(&pkt, &flows)
+            // HTTP reassembly takes out-of-order segments in, not
+            // retransmissions: without the analysis of every conversation,
+            // that of the conversations carrying HTTP tells them apart.
+            let carrier = if !self.needs.analysis && self.http.follows(&flows) {
+                self.analyzer.see(&pkt, &flows, frame.number, frame.ts_ns)
+            } else {
+                tcp
+            };
+            self.http.feed(&pkt, &flows, &carrier)
         } else {
             Default::default()
         };

@@ -25,8 +25,17 @@ pub fn write_hierarchy_path(ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>) {
 fn write_frame_chain(ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>, hierarchy: bool) {
     let n = ctx.pkt.layers().len();
     let upto = (0..n).find(|&i| !ctx.dissects(i)).unwrap_or(n);
-    write_chain(ctx.pkt, out, hierarchy, upto);
-    if matches!(ctx.http, HttpView::Request(_)) && upto == n {
+    // The segment's data is the HTTP message it completes (or continues),
+    // or a part of one still waiting (shown as TCP), not undissected data.
+    let http = matches!(ctx.http, HttpView::Message(_) | HttpView::Continuation);
+    write_chain(
+        ctx.pkt,
+        out,
+        hierarchy,
+        upto,
+        matches!(ctx.http, HttpView::Untracked),
+    );
+    if http && upto == n {
         if !out.is_empty() {
             out.push(b':');
         }
@@ -35,8 +44,8 @@ fn write_frame_chain(ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>, hierarchy: bool)
 }
 
 /// The chain of the first `upto` layers; undissected payload is named
-/// `data` only when all layers are written.
-fn write_chain(pkt: &Packet<'_>, out: &mut Vec<u8>, hierarchy: bool, upto: usize) {
+/// `data` only when all layers are written (and `data` allows it).
+fn write_chain(pkt: &Packet<'_>, out: &mut Vec<u8>, hierarchy: bool, upto: usize, data: bool) {
     let all = pkt.layers();
     let layers = &all[..upto.min(all.len())];
     let push = |out: &mut Vec<u8>, s: &str| {
@@ -93,7 +102,7 @@ fn write_chain(pkt: &Packet<'_>, out: &mut Vec<u8>, hierarchy: bool, upto: usize
             p => push(out, p.filter_name()),
         }
     }
-    if layers.len() == all.len() && has_undissected_payload(pkt) {
+    if data && layers.len() == all.len() && has_undissected_payload(pkt) {
         push(out, "data");
     }
 }

@@ -34,7 +34,7 @@ pub struct FrameCtx<'a, 'p> {
     pub arp: wirehunt_flow::arp::ArpCheck,
 }
 
-impl FrameCtx<'_, '_> {
+impl<'p> FrameCtx<'_, 'p> {
     /// Whether Wireshark dissects layer `i` of the packet. With its default
     /// preferences it does not hand a TCP retransmission to the
     /// application dissectors again, an HTTP segment in the middle of a
@@ -75,6 +75,21 @@ impl FrameCtx<'_, '_> {
             return false;
         }
         !(l.proto == Proto::Http && matches!(self.http, crate::reassembly::HttpView::None))
+    }
+
+    /// The bytes of the HTTP item Wireshark shows on this frame when they
+    /// are not one of its own layers: the message it completes, or its
+    /// segment's data as a continuation.
+    pub fn http_item(&self) -> Option<&'p [u8]> {
+        use crate::reassembly::HttpView;
+        match self.http {
+            HttpView::Message(buf) => Some(buf),
+            HttpView::Continuation => {
+                let l = self.pkt.layers().get(self.flows.main()?.layer as usize)?;
+                TcpSegment::new_checked(self.pkt.bytes(l)).map(|t| t.payload())
+            }
+            HttpView::Untracked | HttpView::None => None,
+        }
     }
 
     /// The layers of `proto` that Wireshark dissects ([`Self::dissects`]).
@@ -208,12 +223,27 @@ fn http_requests<'p>(c: &FrameCtx<'_, 'p>) -> Vec<http::Request<'p>> {
     use crate::reassembly::HttpView;
     match c.http {
         HttpView::None => return Vec::new(),
-        HttpView::Request(buf) => return http::parse_request(buf).into_iter().collect(),
+        HttpView::Message(buf) => return http::parse_request(buf).into_iter().collect(),
+        HttpView::Continuation => return Vec::new(),
         HttpView::Untracked => {}
     }
     let data: &'p [u8] = c.pkt.data;
     c.layers_of(Proto::Http)
         .filter_map(|l| http::parse_request(data.get(l.start as usize..l.end as usize)?))
+        .collect()
+}
+
+/// The HTTP responses of a frame, as [`http_requests`] finds requests.
+fn http_responses<'p>(c: &FrameCtx<'_, 'p>) -> Vec<http::Response<'p>> {
+    use crate::reassembly::HttpView;
+    match c.http {
+        HttpView::None | HttpView::Continuation => return Vec::new(),
+        HttpView::Message(buf) => return http::parse_response(buf).into_iter().collect(),
+        HttpView::Untracked => {}
+    }
+    let data: &'p [u8] = c.pkt.data;
+    c.layers_of(Proto::Http)
+        .filter_map(|l| http::parse_response(data.get(l.start as usize..l.end as usize)?))
         .collect()
 }
 
@@ -976,6 +1006,18 @@ static FIELDS: &[Field] = &[
             if let Some(h) = r.host {
                 s.value(Value::Text(h))
             }
+        }
+    }),
+    field!("http.response.code", "Status Code", Uint, |c, s| {
+        for r in http_responses(c) {
+            if let Some(code) = r.code {
+                s.value(Value::Uint(code.into()))
+            }
+        }
+    }),
+    field!("http.response.phrase", "Response Phrase", Text, |c, s| {
+        for r in http_responses(c) {
+            s.value(Value::Text(r.phrase))
         }
     }),
 ];

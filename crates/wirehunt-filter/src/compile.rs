@@ -606,12 +606,14 @@ fn is_proto(ctx: &FrameCtx<'_, '_>, i: usize, name: &str, protos: &[Proto]) -> b
         && ctx.dissects(i)
 }
 
-/// The HTTP request this frame completes when it spans segments: Wireshark
-/// shows it as the frame's `http` item.
+/// The HTTP message this frame completes when it spans segments, or the
+/// continuation data it carries: Wireshark shows it as the frame's `http`
+/// item.
 fn reassembled_http<'p>(ctx: &FrameCtx<'_, 'p>, name: &str) -> Option<&'p [u8]> {
-    match ctx.http {
-        wirehunt_fields::reassembly::HttpView::Request(buf) if name == "http" => Some(buf),
-        _ => None,
+    if name == "http" {
+        ctx.http_item()
+    } else {
+        None
     }
 }
 
