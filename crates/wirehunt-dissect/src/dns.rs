@@ -51,6 +51,7 @@ pub mod rtype {
     pub const TXT: u16 = 16;
     pub const AAAA: u16 = 28;
     pub const SRV: u16 = 33;
+    pub const A6: u16 = 38;
     pub const OPT: u16 = 41;
 }
 
@@ -184,7 +185,10 @@ impl<'a> DnsMessage<'a> {
         }
         let mut records = 0usize;
         for (_, r) in self.records() {
-            if !readable(&r.name) || r.target_name().is_some_and(|n| !readable(&n)) {
+            if !readable(&r.name)
+                || r.target_name().is_some_and(|n| !readable(&n))
+                || !r.rdata_readable()
+            {
                 return true;
             }
             // Cut rdata Wireshark reads whole: addresses, and any type it
@@ -245,20 +249,19 @@ impl<'a> DnsMessage<'a> {
                 // (Wireshark reads the rdata's own fields, not its length);
                 // nothing can follow it.
                 let rdata_end = rdata_at + rdlen;
-                at = (rdata_end <= msg.len()).then_some(rdata_end);
-                return Some((
-                    section,
-                    Record {
-                        name: DnsName { msg, at: pos },
-                        rtype: be16(msg, end),
-                        class: be16(msg, end + 2),
-                        ttl: be32(msg, end + 4),
-                        rdata_at,
-                        rdata: &msg[rdata_at..rdata_end.min(msg.len())],
-                        rdlen,
-                        msg,
-                    },
-                ));
+                let record = Record {
+                    name: DnsName { msg, at: pos },
+                    rtype: be16(msg, end),
+                    class: be16(msg, end + 2),
+                    ttl: be32(msg, end + 4),
+                    rdata_at,
+                    rdata: &msg[rdata_at..rdata_end.min(msg.len())],
+                    rdlen,
+                    msg,
+                };
+                // Rdata Wireshark cannot read ends the dissection there.
+                at = (rdata_end <= msg.len() && record.rdata_readable()).then_some(rdata_end);
+                return Some((section, record));
             }
         })
     }
@@ -281,6 +284,30 @@ impl<'a> Record<'a> {
             at: self.rdata_at,
         })
     }
+    /// Whether Wireshark reads the rdata without running off the message.
+    /// It reads an A6 record's fields wherever its length says they end:
+    /// the prefix length, an address suffix of the bits the prefix leaves,
+    /// then the prefix name (when the prefix length is not 0).
+    pub fn rdata_readable(&self) -> bool {
+        if self.rtype != rtype::A6 {
+            return true;
+        }
+        let Some(&prefix) = self.msg.get(self.rdata_at) else {
+            return false;
+        };
+        let suffix_bits = 128usize.saturating_sub(prefix.into());
+        let name_at = self.rdata_at + 1 + suffix_bits.div_ceil(8);
+        if name_at > self.msg.len() {
+            return false;
+        }
+        prefix == 0
+            || DnsName {
+                msg: self.msg,
+                at: name_at,
+            }
+            .readable()
+    }
+
     /// The preference of an MX record (`dns.mx.preference`).
     pub fn mx_preference(&self) -> Option<u16> {
         (self.rtype == rtype::MX && self.rdata.len() > 2)
@@ -553,6 +580,36 @@ mod tests {
         let (_, r) = d.records().next().unwrap();
         assert_eq!(r.mx_preference(), Some(100));
         assert_eq!(r.target_name().unwrap().to_string_lossy(), "mx.example");
+    }
+
+    #[test]
+    fn an_a6_record_is_read_as_far_as_its_prefix_length_says() {
+        // Response, 1 answer: name = pointer to nothing useful (the root),
+        // type A6, class IN, TTL 60, then the rdata.
+        let msg = |rdata: &[u8]| {
+            let mut m = vec![
+                0, 1, 0x81, 0x80, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 38, 0, 1, 0, 0, 0, 60,
+            ];
+            m.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+            m.extend_from_slice(rdata);
+            m
+        };
+        // Prefix length 0: a whole 16-byte address, no name.
+        let whole = msg(&[0; 17]);
+        let d = DnsMessage::new_checked(&whole).unwrap();
+        assert!(d.records().next().unwrap().1.rdata_readable() && !d.is_malformed());
+        // Prefix length 3: 16 suffix bytes, then a name the message lacks
+        // (a fuzzed capture's record announces 6 bytes of rdata).
+        let cut = msg(&[3, b'n', b's', b'1', 0xc0, 0x10]);
+        let d = DnsMessage::new_checked(&cut).unwrap();
+        assert!(!d.records().next().unwrap().1.rdata_readable() && d.is_malformed());
+        // Prefix length 64: 8 suffix bytes, then the root name.
+        let mut ok = vec![64];
+        ok.extend_from_slice(&[0; 8]);
+        ok.push(0);
+        let ok = msg(&ok);
+        let d = DnsMessage::new_checked(&ok).unwrap();
+        assert!(!d.is_malformed());
     }
 
     #[test]

@@ -939,6 +939,9 @@ pub fn dns_info(d: &DnsMessage<'_>, info: &mut Vec<u8>) {
         if r.rtype == dns::rtype::OPT {
             continue;
         }
+        if !r.rdata_readable() {
+            break;
+        }
         let mark = info.len();
         if let Some(a) = r.a() {
             let _ = write!(info, " {a}");
