@@ -28,6 +28,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod quic;
 pub mod reassembly;
+pub mod sdp;
 pub mod tcp;
 pub mod tls;
 pub mod udp;

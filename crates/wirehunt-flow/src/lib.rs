@@ -38,6 +38,7 @@ use std::net::IpAddr;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashMap;
+use wirehunt_dissect::sdp;
 use wirehunt_dissect::tcp::flags;
 use wirehunt_dissect::{Packet, Proto, Transport};
 
@@ -395,6 +396,9 @@ pub struct ConversationTable {
     evicted: u64,
     /// TFTP conversations and their stream (given at first use).
     tftp: HashMap<WildKey, Option<u32>, RandomState>,
+    /// RTP and RTCP endpoints SDP announced, and their stream (given at
+    /// first use): any datagram to or from one is its conversation's.
+    media: HashMap<([u8; 16], u16), Option<u32>, RandomState>,
 }
 
 impl ConversationTable {
@@ -408,6 +412,7 @@ impl ConversationTable {
             next_udp: 0,
             evicted: 0,
             tftp: HashMap::default(),
+            media: HashMap::default(),
         }
     }
 
@@ -585,6 +590,26 @@ impl ConversationTable {
                 };
             }
         }
+        // Once SDP announced media: a datagram without a conversation of its
+        // own joins the one of its source, else its destination, endpoint.
+        if !self.media.is_empty() && !self.has_own(t) {
+            let (s16, d16) = ends();
+            let hit = [((s16, t.src_port), true), ((d16, t.dst_port), false)]
+                .into_iter()
+                .find(|(k, _)| self.media.contains_key(k));
+            if let Some((key, from_endpoint)) = hit {
+                let next = &mut self.next_udp;
+                let stream = *self
+                    .media
+                    .get_mut(&key)
+                    .expect("present")
+                    .get_or_insert_with(|| {
+                        *next += 1;
+                        *next - 1
+                    });
+                return info(stream, from_endpoint);
+            }
+        }
         let (conv, src_is_lo, next) = self.exact(t, ts_ns);
         if conv.has(SNMP_PENDING) {
             let lo_initiated = conv.bits & LO_INITIATED;
@@ -600,6 +625,18 @@ impl ConversationTable {
             conv.set(SNMP_PENDING);
         }
         let out = info(conv.stream, conv.lo_initiated() == src_is_lo);
+        // SIP's SDP sets up the RTP and RTCP conversations it announces.
+        if !t.quoted
+            && (t.src_port == sdp::SIP_PORT || t.dst_port == sdp::SIP_PORT)
+            && !payload.is_empty()
+        {
+            for (addr, port) in sdp::sip_media(payload) {
+                if self.media.len() >= self.cfg.max_conversations {
+                    self.media.clear();
+                }
+                self.media.entry((addr_bytes(addr), port)).or_insert(None);
+            }
+        }
         // Dissectors see datagrams that carry something.
         if t.dst_port == TFTP_PORT && !payload.is_empty() {
             let (s16, d16) = ends();
