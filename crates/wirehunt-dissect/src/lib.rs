@@ -26,13 +26,13 @@ pub mod http;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
+pub mod ports;
 pub mod quic;
 pub mod reassembly;
 pub mod sdp;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
-pub mod udp_ports;
 
 use std::net::IpAddr;
 
@@ -107,6 +107,34 @@ impl Proto {
             Proto::Dns => "dns",
             Proto::Tls => "tls",
             Proto::Http => "http",
+        }
+    }
+}
+
+impl Proto {
+    /// Wireshark's short name of the protocol (the expert view's Protocol
+    /// column).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Proto::Ethernet => "Ethernet",
+            Proto::Vlan => "VLAN",
+            Proto::Sll | Proto::Sll2 => "SLL",
+            Proto::Null => "NULL",
+            Proto::Mpls => "MPLS",
+            Proto::Arp => "ARP/RARP",
+            Proto::Ipv4 | Proto::Ipv4Bogus => "IPv4",
+            Proto::Ipv6 => "IPv6",
+            Proto::Ipv6Fragment => "IPv6 Fragment",
+            Proto::Tcp => "TCP",
+            Proto::Udp => "UDP",
+            Proto::Icmp => "ICMP",
+            Proto::Icmpv6 => "ICMPv6",
+            Proto::Gre => "GRE",
+            Proto::Vxlan => "VXLAN",
+            Proto::Teredo => "TEREDO",
+            Proto::Dns => "DNS",
+            Proto::Tls => "TLS",
+            Proto::Http => "HTTP",
         }
     }
 }
@@ -750,8 +778,8 @@ fn udp_at(p: &mut Packet<'_>, at: usize, end: usize, declared_end: usize, quoted
         && p.push(Proto::Teredo, pl, uend, uend, false)
     {
         ipv6_at(p, v6, uend, false);
-    } else if !udp_ports::claimed(sport)
-        && !udp_ports::claimed(dport)
+    } else if !ports::udp_claimed(sport)
+        && !ports::udp_claimed(dport)
         && dns::looks_like_message(&p.data[pl..uend])
     {
         // Wireshark's DNS heuristic, tried on UDP payloads no port claims.

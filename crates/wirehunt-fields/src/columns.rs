@@ -52,6 +52,14 @@ impl LineWriter {
             self.info.splice(0..0, self.num.iter().copied());
             self.num.clear();
         }
+        if ctx.reassembly_error {
+            // tshark's report of the exception, right after the Info text.
+            let _ = write!(
+                self.info,
+                "[Reassembly error, protocol TCP: {}]",
+                crate::tls_reassembly::OVERLAP_ERROR
+            );
+        }
         if let Some((ingress, slot, tmm)) = f5_trailer(ctx.pkt) {
             // An F5 BIG-IP Ethernet trailer: its dissector runs last and
             // puts the direction and the TMM in front.

@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod protocols;
 pub mod reassembly;
 pub mod registry;
+pub mod tls_reassembly;
 mod value;
 
 pub use needs::Needs;

@@ -1,5 +1,5 @@
 //! From a frame to its [`FrameCtx`]: IP reassembly, dissection, the
-//! conversation table, TCP sequence analysis, HTTP request reassembly and
+//! conversation table, TCP sequence analysis, HTTP and TLS reassembly and
 //! ARP duplicate detection, in capture order, computing only what the
 //! reader [`Needs`]. The one place every pass over a capture (the views,
 //! the filter suite, the fuzz target) builds frames.
@@ -11,6 +11,7 @@ use wirehunt_flow::arp::ArpWatch;
 use wirehunt_flow::{ConversationTable, FlowConfig, Flows, UdpTracking};
 
 use crate::reassembly::HttpReassembly;
+use crate::tls_reassembly::TlsReassembly;
 use crate::{FrameCtx, Needs};
 
 /// Per-capture state; feed it every frame in order.
@@ -20,6 +21,7 @@ pub struct Pipeline {
     table: Option<ConversationTable>,
     analyzer: TcpAnalyzer,
     http: HttpReassembly,
+    tls: TlsReassembly,
     arp: ArpWatch,
 }
 
@@ -48,6 +50,7 @@ impl Pipeline {
             table,
             analyzer: TcpAnalyzer::default(),
             http: HttpReassembly::default(),
+            tls: TlsReassembly::default(),
             arp: ArpWatch::default(),
         }
     }
@@ -73,19 +76,22 @@ impl Pipeline {
         } else {
             Default::default()
         };
+        // HTTP reassembly and the application dissectors take out-of-order
+        // segments and fast retransmissions in, not other retransmissions:
+        // without the analysis of every conversation, that of the
+        // conversations carrying HTTP tells them apart.
+        let mut tcp = tcp;
+        if self.needs.http && !self.needs.analysis && self.http.follows(&flows) {
+            tcp = self.analyzer.see(&pkt, &flows, frame.number, frame.ts_ns);
+        }
         let http = if self.needs.http {
-            // HTTP reassembly takes out-of-order segments in, not
-            // retransmissions: without the analysis of every conversation,
-            // that of the conversations carrying HTTP tells them apart.
-            let carrier = if !self.needs.analysis && self.http.follows(&flows) {
-                self.analyzer.see(&pkt, &flows, frame.number, frame.ts_ns)
-            } else {
-                tcp
-            };
-            self.http.feed(&pkt, &flows, &carrier)
+            self.http.feed(&pkt, &flows, &tcp)
         } else {
             Default::default()
         };
+        // TLS reassembly tells which segments Wireshark's reassembly fails
+        // on, from the analysis of their conversation.
+        let reassembly_error = self.needs.analysis && self.tls.feed(&pkt, &flows, &tcp);
         let ctx = FrameCtx {
             frame,
             pkt: &pkt,
@@ -94,6 +100,7 @@ impl Pipeline {
             http,
             tcp,
             arp: self.arp.see(&pkt, frame.number),
+            reassembly_error,
         };
         f(&ctx)
     }

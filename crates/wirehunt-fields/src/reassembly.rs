@@ -252,17 +252,21 @@ impl HttpReassembly {
             return HttpView::Untracked;
         }
         let key = (flow.stream, flow.from_initiator);
-        // Data behind the highest seen joins a waiting message when it
-        // fills a gap there and Wireshark calls it out of order or a fast
-        // retransmission (as the corpus shows); other retransmissions are
-        // not dissected again.
-        let fills = flow.retransmission
-            && analysis.flags & (aflags::OUT_OF_ORDER | aflags::FAST_RETRANSMISSION) != 0
+        // A fast retransmission is dissected like new data. Other data
+        // behind the highest seen joins a waiting message when it fills a
+        // gap there and Wireshark calls it out of order (as the corpus
+        // shows); retransmissions, spurious ones too, are not dissected
+        // again.
+        let fast = analysis.has(aflags::FAST_RETRANSMISSION);
+        let behind =
+            (flow.retransmission || analysis.has(aflags::SPURIOUS_RETRANSMISSION)) && !fast;
+        let fills = behind
+            && analysis.has(aflags::OUT_OF_ORDER)
             && self
                 .pending
                 .get(&key)
                 .is_some_and(|p| p.covers(seg.seq()) && p.lacks(seg.seq(), payload.len()));
-        if flow.retransmission && !fills {
+        if behind && !fills {
             return if payload.is_empty() {
                 HttpView::Untracked
             } else {

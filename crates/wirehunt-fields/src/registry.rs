@@ -27,17 +27,22 @@ pub struct FrameCtx<'a, 'p> {
     /// across segments (see [`crate::reassembly::HttpReassembly`]).
     pub http: crate::reassembly::HttpView<'p>,
     /// Sequence analysis of the frame's TCP segment
-    /// ([`wirehunt_flow::analysis::TcpAnalyzer`]; default when not run).
+    /// ([`wirehunt_flow::analysis::TcpAnalyzer`]; default when not run, and
+    /// when only HTTP needs it, run for the conversations carrying HTTP).
     pub tcp: wirehunt_flow::analysis::TcpAnalysis,
     /// IP addresses this frame's ARP claims for a second MAC address, and
     /// the one its Info column names ([`wirehunt_flow::arp::ArpWatch`]).
     pub arp: wirehunt_flow::arp::ArpCheck,
+    /// Wireshark's TCP reassembly fails on this segment: it adds to a TLS
+    /// record already put together ([`crate::tls_reassembly`]; run with the
+    /// sequence analysis).
+    pub reassembly_error: bool,
 }
 
 impl<'p> FrameCtx<'_, 'p> {
     /// Whether Wireshark dissects layer `i` of the packet. With its default
     /// preferences it does not hand a TCP retransmission to the
-    /// application dissectors again, an HTTP segment in the middle of a
+    /// application dissectors again ([`Self::payload_withheld`]), an HTTP segment in the middle of a
     /// request that spans segments is shown as TCP (the request is
     /// dissected on the segment that completes it, [`Self::http`]), and a
     /// datagram that joined a TFTP conversation goes to TFTP.
@@ -49,6 +54,7 @@ impl<'p> FrameCtx<'_, 'p> {
         // The common case, checked first: nothing holds a layer back.
         if !matches!(self.http, crate::reassembly::HttpView::None)
             && !self.flows.all().iter().any(|f| f.tftp || f.retransmission)
+            && !self.tcp.has(AF::SPURIOUS_RETRANSMISSION)
         {
             return true;
         }
@@ -71,10 +77,19 @@ impl<'p> FrameCtx<'_, 'p> {
         if l.quoted || self.flows.main() != Some(flow) {
             return true;
         }
-        if flow.retransmission {
+        if self.payload_withheld(&flow) {
             return false;
         }
         !(l.proto == Proto::Http && matches!(self.http, crate::reassembly::HttpView::None))
+    }
+
+    /// Whether Wireshark keeps the application dissectors from the data of
+    /// the frame's TCP segment: a retransmission (spurious or not) or an
+    /// out-of-order segment, not a fast retransmission. Without the
+    /// sequence analysis, data the direction already sent.
+    pub fn payload_withheld(&self, flow: &wirehunt_flow::FlowInfo) -> bool {
+        (flow.retransmission || self.tcp.has(AF::SPURIOUS_RETRANSMISSION))
+            && !self.tcp.has(AF::FAST_RETRANSMISSION)
     }
 
     /// The bytes of the HTTP item Wireshark shows on this frame when they

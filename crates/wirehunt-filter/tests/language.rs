@@ -45,6 +45,7 @@ fn run(filter: &str) -> Vec<u64> {
             http: Default::default(),
             tcp: Default::default(),
             arp: Default::default(),
+            reassembly_error: false,
         };
         if f.matches(&ctx) {
             out.push(frame.number);

@@ -7,8 +7,10 @@
 //! out-of-order, lost and ACKed-unseen segments, duplicate ACKs,
 //! keep-alives, window and zero-window events, reused ports), an ACK
 //! number without the ACK flag, a SYN without MSS, and D-SACK blocks.
-//! Frames that wirehunt's dissectors found malformed or cut short add an
-//! error or warning under "Malformed".
+//! Frames that wirehunt's dissectors found malformed add an error under
+//! "Malformed" (a header the capture cut short adds nothing, as in
+//! Wireshark), and so do segments on which
+//! Wireshark's TCP reassembly fails ([`wirehunt_fields::tls_reassembly`]).
 
 use foldhash::fast::RandomState;
 use hashbrown::HashMap;
@@ -66,26 +68,17 @@ const MAX_ITEMS: usize = 1 << 16;
 impl Expert {
     pub fn see(&mut self, c: &FrameCtx<'_, '_>) {
         let frame = c.frame.number;
+        // A header the capture cut short is not an expert item in
+        // Wireshark (only a note in the tree); a broken one is.
         for a in c.pkt.anomalies() {
-            let name = a.proto.filter_name();
-            match a.kind {
-                AnomalyKind::Truncated => self.add(
+            if a.kind != AnomalyKind::Truncated {
+                self.add(
                     Severity::Error,
                     "Malformed",
-                    name,
-                    format_args!(
-                        "[Packet size limited during capture: {} truncated]",
-                        name.to_uppercase()
-                    ),
-                    frame,
-                ),
-                _ => self.add(
-                    Severity::Error,
-                    "Malformed",
-                    name,
+                    a.proto.short_name(),
                     format_args!("Malformed Packet (Exception occurred)"),
                     frame,
-                ),
+                );
             }
         }
         for l in c
@@ -121,6 +114,15 @@ impl Expert {
                 "Sequence",
                 "ARP/RARP",
                 format_args!("Duplicate IP address configured ({})", d.ip),
+                frame,
+            );
+        }
+        if c.reassembly_error {
+            self.add(
+                Severity::Error,
+                "Malformed",
+                "TCP",
+                format_args!("{}", wirehunt_fields::tls_reassembly::OVERLAP_ERROR),
                 frame,
             );
         }

@@ -14,9 +14,8 @@
 //! - `conv X` / `endpoints X`: every row in tshark's order, byte counts of
 //!   conversations rounded as tshark prints them;
 //! - `expert`: the TCP and ARP items (severity, group, summary, count) in tshark's
-//!   order, but for the "Malformed" group; other protocols' items, and
-//!   TCP's malformed ones, come from dissectors and reassembly wirehunt does
-//!   not have;
+//!   order, malformed ones and TCP reassembly errors included; other
+//!   protocols' items come from dissectors wirehunt does not have;
 //! - `follow P N`: the first streams with data of each capture, each
 //!   piece of payload as tshark's raw format gives it;
 //! - `io 1`: frames and bytes of every one-second interval (tshark
@@ -288,7 +287,7 @@ fn expert_rows(cap: &Path) -> Vec<String> {
     let (out, _) = wirehunt_json(&["stats", "expert", "--json", &cap.to_string_lossy()]);
     out.lines()
         .filter_map(|l| serde_json::from_str::<wirehunt_stats::expert::ExpertItem>(l).ok())
-        .filter(|i| matches!(i.protocol.as_str(), "TCP" | "ARP/RARP") && i.group != "Malformed")
+        .filter(|i| matches!(i.protocol.as_str(), "TCP" | "ARP/RARP"))
         .map(|i| {
             format!(
                 "{}\t{}\t{}\t{}",
@@ -376,16 +375,7 @@ fn statistics_match_capinfos_and_tshark() {
                     v if v.starts_with("endpoints ") => {
                         compare(&rows, &endpoint_rows(&cap, &v[10..]))
                     }
-                    "expert" => {
-                        // Malformed items come from reassembly and
-                        // dissectors wirehunt does not have.
-                        let exp: Vec<String> = rows
-                            .iter()
-                            .filter(|r| r.split('\t').nth(1) != Some("Malformed"))
-                            .cloned()
-                            .collect();
-                        compare(&exp, &expert_rows(&cap))
-                    }
+                    "expert" => compare(&rows, &expert_rows(&cap)),
                     v if v.starts_with("follow ") => {
                         let mut it = v.split(' ').skip(1);
                         let (proto, stream) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
