@@ -33,6 +33,10 @@ pub struct Frame<'a> {
     /// block's body after the enterprise number, `link_type` is
     /// [`LinkType::PCAPNG_BLOCK`], and there is no time and no interface.
     pub custom: Option<CustomBlock>,
+    /// The first bytes of the next record's packet, when the reader has
+    /// them already (possibly cut, or empty): a hint for asking the CPU
+    /// for what the next frame will need, never part of this frame.
+    pub lookahead: &'a [u8],
     /// Raw pcapng EPB options (comments, flags), empty for pcap.
     pub(crate) options: &'a [u8],
     pub(crate) options_big_endian: bool,

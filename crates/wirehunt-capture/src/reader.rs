@@ -215,7 +215,9 @@ impl CaptureReader {
             .interfaces
             .get(loc.interface as usize)
             .map_or(TimePrecision::Decimal(6), |i| i.precision);
+        let lookahead = self.lookahead(loc.block_len);
         Ok(Some(Frame {
+            lookahead,
             precision,
             number,
             ts_ns: loc.ts_ns,
@@ -229,6 +231,31 @@ impl CaptureReader {
             options_big_endian: loc.big_endian,
             custom: loc.custom,
         }))
+    }
+
+    /// The first bytes of the packet after the record of `block_len` bytes
+    /// at the current position, when they are already read (a pcap record
+    /// or a pcapng enhanced packet block); else nothing.
+    fn lookahead(&self, block_len: usize) -> &[u8] {
+        const MAX: usize = 128;
+        let after = self.src.visible().get(block_len..).unwrap_or_default();
+        let data_at = match self.format {
+            Format::Pcap(h) => Some(h.record_header_len()),
+            Format::PcapNg { big_endian, .. } => {
+                let ty = after.get(..4).map(|b| {
+                    let b = [b[0], b[1], b[2], b[3]];
+                    if big_endian {
+                        u32::from_be_bytes(b)
+                    } else {
+                        u32::from_le_bytes(b)
+                    }
+                });
+                (ty == Some(6)).then_some(28)
+            }
+        };
+        data_at
+            .and_then(|at| after.get(at..))
+            .map_or(&[], |b| &b[..b.len().min(MAX)])
     }
 
     fn truncated(&self, needed: usize, available: usize) -> CaptureError {

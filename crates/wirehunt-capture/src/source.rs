@@ -159,6 +159,16 @@ impl Source {
         }
     }
 
+    /// The bytes visible from the current position (read, not consumed).
+    pub(crate) fn visible(&self) -> &[u8] {
+        match self {
+            Source::Whole { data, pos, .. } => &data.bytes()[*pos..],
+            Source::Stream {
+                buf, start, end, ..
+            } => &buf[*start..*end],
+        }
+    }
+
     pub(crate) fn consume(&mut self, n: usize) {
         match self {
             Source::Whole { pos, .. } => *pos += n,

@@ -68,7 +68,10 @@ impl Pipeline {
             .ip
             .dissect(frame.data, frame.orig_len as usize, frame.link_type);
         let flows = match self.table.as_mut() {
-            Some(t) => t.track(&pkt, frame.ts_ns),
+            Some(t) => {
+                t.prefetch(frame.lookahead, frame.link_type);
+                t.track(&pkt, frame.ts_ns)
+            }
             None => Flows::default(),
         };
         let tcp = if self.needs.analysis {

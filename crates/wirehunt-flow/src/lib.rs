@@ -34,6 +34,7 @@
 pub mod analysis;
 pub mod arp;
 
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 use foldhash::fast::RandomState;
@@ -208,30 +209,99 @@ impl<const N: usize> Key<N> {
     }
 }
 
-/// The conversations of one address family.
+/// The conversations of one address family: the entries, densely in
+/// arrival order, and an open-addressing index over them (linear probing,
+/// at most half full) whose slots hold a 32-bit hash tag and the entry's
+/// position. A lookup reads one index slot, and an entry only when the tag
+/// matches: a new conversation (a SYN flood is nothing else) touches one
+/// cache line of the index and appends, and [`Shard::prefetch`] can ask
+/// for that line before the packet is looked up.
 struct Shard<const N: usize> {
-    map: HashMap<Key<N>, Conversation, RandomState>,
+    entries: Vec<(Key<N>, Conversation)>,
+    /// 0: empty; else `tag << 32 | (position + 1)`.
+    index: Vec<u64>,
+    hasher: RandomState,
 }
 
+/// Smallest index (slots).
+const MIN_INDEX: usize = 1 << 10;
+
 impl<const N: usize> Shard<N> {
-    fn new(capacity: usize) -> Shard<N> {
+    fn new() -> Shard<N> {
         // Grown as conversations arrive: a table sized for the limit from
         // the start spreads even a few thousand conversations over all its
-        // pages, and every lookup misses the cache. Growing holds the old
-        // and the new table together for a moment, at most 1.5 times the
-        // full table.
+        // pages, and every lookup misses the cache.
         Shard {
-            map: HashMap::with_capacity_and_hasher(capacity.min(4096), RandomState::default()),
+            entries: Vec::new(),
+            index: vec![0; MIN_INDEX],
+            hasher: RandomState::default(),
         }
     }
 
-    /// Makes room: idle conversations first, then the least recently seen,
-    /// down to a third of the limit; `current` (the conversation of the
-    /// packet at hand) always stays. The survivors are set aside and put
-    /// back into the cleared table: erasing in place leaves tombstones that
-    /// make a hash table double its memory. Returns how many were dropped.
-    fn evict(&mut self, cfg: &FlowConfig, now_ns: i64, current: &Key<N>) -> u64 {
-        let before = self.map.len();
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn hash(&self, key: &Key<N>) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The index slot of `key` (its entry's, or the empty one where it
+    /// would go) and its tag.
+    #[inline(always)]
+    fn find(&self, key: &Key<N>) -> (usize, u64, Option<usize>) {
+        let h = self.hash(key);
+        let tag = h >> 32;
+        let mask = self.index.len() - 1;
+        let mut pos = h as usize & mask;
+        loop {
+            let slot = self.index[pos];
+            if slot == 0 {
+                return (pos, tag, None);
+            }
+            let at = (slot as u32 - 1) as usize;
+            if slot >> 32 == tag && self.entries[at].0 == *key {
+                return (pos, tag, Some(at));
+            }
+            pos = (pos + 1) & mask;
+        }
+    }
+
+    fn contains_key(&self, key: &Key<N>) -> bool {
+        self.find(key).2.is_some()
+    }
+
+    /// Asks the CPU for the index line of `key`: a hint, no effect on
+    /// what the table computes.
+    fn prefetch(&self, key: &Key<N>) {
+        let pos = self.hash(key) as usize & (self.index.len() - 1);
+        prefetch_line(&self.index[pos]);
+    }
+
+    /// Rebuilds the index for the entries, with room for twice as many.
+    fn reindex(&mut self) {
+        let want = (self.entries.len() * 2).next_power_of_two().max(MIN_INDEX);
+        if self.index.len() < want {
+            self.index = vec![0; want];
+        } else {
+            self.index.fill(0);
+        }
+        let mask = self.index.len() - 1;
+        for (i, (k, _)) in self.entries.iter().enumerate() {
+            let h = self.hasher.hash_one(k);
+            let mut pos = h as usize & mask;
+            while self.index[pos] != 0 {
+                pos = (pos + 1) & mask;
+            }
+            self.index[pos] = (h >> 32) << 32 | (i as u64 + 1);
+        }
+    }
+
+    /// Makes room for a new conversation: idle conversations first, then
+    /// the least recently seen, down to a third of the limit. Returns how
+    /// many were dropped.
+    fn evict(&mut self, cfg: &FlowConfig, now_ns: i64) -> u64 {
+        let before = self.entries.len();
         let tcp = Proto::Tcp as u8;
         let idle = |k: &Key<N>, c: &Conversation| {
             let limit = if k.proto == tcp {
@@ -242,7 +312,7 @@ impl<const N: usize> Shard<N> {
             now_ns.saturating_sub(c.last_seen_ns) >= limit
         };
         let mut ages: Vec<i64> = self
-            .map
+            .entries
             .iter()
             .filter(|(k, c)| !idle(k, c))
             .map(|(_, c)| c.last_seen_ns)
@@ -255,23 +325,18 @@ impl<const N: usize> Shard<N> {
             i64::MIN
         };
         drop(ages);
-        let mut keep = Vec::with_capacity(target.min(self.map.len()));
-        for (k, c) in self.map.drain() {
-            if k == *current {
-                keep.push((k, c));
-                continue;
-            }
-            if idle(&k, &c) {
-                continue;
+        self.entries.retain(|(k, c)| {
+            if idle(k, c) {
+                return false;
             }
             if to_drop > 0 && c.last_seen_ns <= threshold {
                 to_drop -= 1;
-                continue;
+                return false;
             }
-            keep.push((k, c));
-        }
-        self.map.extend(keep);
-        (before - self.map.len()) as u64
+            true
+        });
+        self.reindex();
+        (before - self.entries.len()) as u64
     }
 
     /// The conversation of `key`, made (with the next stream number) if new.
@@ -285,15 +350,42 @@ impl<const N: usize> Shard<N> {
         next: &mut u32,
         evicted: &mut u64,
     ) -> &mut Conversation {
-        if self.map.len() >= cfg.max_conversations {
-            *evicted += self.evict(cfg, ts_ns, &key);
+        let (mut pos, tag, found) = self.find(&key);
+        if let Some(at) = found {
+            return &mut self.entries[at].1;
         }
-        self.map.entry(key).or_insert_with(|| {
-            let c = Conversation::new(*next, ts_ns, src_is_lo);
-            *next += 1;
-            c
-        })
+        // A new conversation: room first, if the table is full.
+        if self.entries.len() >= cfg.max_conversations {
+            *evicted += self.evict(cfg, ts_ns);
+            pos = self.find(&key).0;
+        }
+        if (self.entries.len() + 1) * 2 > self.index.len() {
+            self.reindex();
+            pos = self.find(&key).0;
+        }
+        let at = self.entries.len();
+        self.index[pos] = tag << 32 | (at as u64 + 1);
+        self.entries
+            .push((key, Conversation::new(*next, ts_ns, src_is_lo)));
+        *next += 1;
+        &mut self.entries[at].1
     }
+}
+
+/// Asks the CPU to bring the cache line of `slot` in; a hint that never
+/// faults and changes nothing the program can see.
+fn prefetch_line(slot: &u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: prefetching is a hint on the address of a live value.
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>((slot as *const u64).cast())
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = slot;
 }
 
 /// Sequence state of one direction.
@@ -403,11 +495,10 @@ pub struct ConversationTable {
 
 impl ConversationTable {
     pub fn new(cfg: FlowConfig) -> ConversationTable {
-        let capacity = cfg.max_conversations;
         ConversationTable {
             cfg,
-            v4: Shard::new(capacity),
-            v6: Shard::new(capacity),
+            v4: Shard::new(),
+            v6: Shard::new(),
             next_tcp: 0,
             next_udp: 0,
             evicted: 0,
@@ -423,11 +514,11 @@ impl ConversationTable {
 
     /// Conversations held now.
     pub fn len(&self) -> usize {
-        self.v4.map.len() + self.v6.map.len()
+        self.v4.len() + self.v6.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.v4.map.is_empty() && self.v6.map.is_empty()
+        self.len() == 0
     }
 
     /// TCP streams numbered so far.
@@ -438,6 +529,60 @@ impl ConversationTable {
     /// UDP streams numbered so far.
     pub fn udp_streams(&self) -> u32 {
         self.next_udp
+    }
+
+    /// Asks the CPU for the index line the next packet's conversation will
+    /// be looked up in, from the first bytes of that packet (Ethernet,
+    /// optionally one VLAN tag, or raw IP; IPv4 or IPv6 without extension
+    /// headers; TCP or UDP). A hint: what the table computes is the same
+    /// without it, only the wait for memory overlaps the current packet.
+    pub fn prefetch(&self, next: &[u8], link_type: wirehunt_dissect::LinkType) {
+        if !(self.cfg.tcp || self.cfg.udp == UdpTracking::All) {
+            return;
+        }
+        let be16 = |i: usize| next.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        let ip_at = match link_type.0 {
+            1 => match be16(12) {
+                Some(0x8100) if matches!(be16(16), Some(0x0800 | 0x86dd)) => 18,
+                Some(0x0800 | 0x86dd) => 14,
+                _ => return,
+            },
+            12 | 14 | 101 | 228 | 229 => 0,
+            _ => return,
+        };
+        let Some(&v) = next.get(ip_at) else {
+            return;
+        };
+        let (proto, l4) = match v >> 4 {
+            4 => (next.get(ip_at + 9), ip_at + usize::from(v & 0x0f) * 4),
+            6 => (next.get(ip_at + 6), ip_at + 40),
+            _ => return,
+        };
+        // The key holds the protocol as the dissector names it.
+        let proto = match proto {
+            Some(6) => Proto::Tcp as u8,
+            Some(17) => Proto::Udp as u8,
+            _ => return,
+        };
+        let (Some(sport), Some(dport)) = (be16(l4), be16(l4 + 2)) else {
+            return;
+        };
+        let addr = |at: usize, n: usize| next.get(at..at + n);
+        if v >> 4 == 4 {
+            if let (Some(s), Some(d)) = (addr(ip_at + 12, 4), addr(ip_at + 16, 4)) {
+                let (s, d): ([u8; 4], [u8; 4]) = (
+                    s.try_into().unwrap_or_default(),
+                    d.try_into().unwrap_or_default(),
+                );
+                self.v4.prefetch(&Key::new(s, sport, d, dport, proto).0);
+            }
+        } else if let (Some(s), Some(d)) = (addr(ip_at + 8, 16), addr(ip_at + 24, 16)) {
+            let (s, d): ([u8; 16], [u8; 16]) = (
+                s.try_into().unwrap_or_default(),
+                d.try_into().unwrap_or_default(),
+            );
+            self.v6.prefetch(&Key::new(s, sport, d, dport, proto).0);
+        }
     }
 
     /// Sees one packet: every TCP and UDP layer in it (tunnelled and
@@ -511,9 +656,8 @@ impl ConversationTable {
         match (t.src, t.dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => self
                 .v4
-                .map
                 .contains_key(&Key::new(s.octets(), t.src_port, d.octets(), t.dst_port, proto).0),
-            (s, d) => self.v6.map.contains_key(
+            (s, d) => self.v6.contains_key(
                 &Key::new(addr_bytes(s), t.src_port, addr_bytes(d), t.dst_port, proto).0,
             ),
         }
