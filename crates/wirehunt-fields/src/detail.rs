@@ -159,5 +159,12 @@ pub fn write_detail(ctx: &FrameCtx<'_, '_>, only: &[String], out: &mut Vec<u8>) 
             });
         }
     }
+    if ctx.reassembly_error {
+        // tshark's item for the exception, after the protocols, with its
+        // expert note.
+        let msg = crate::tls_reassembly::OVERLAP_ERROR;
+        let _ = writeln!(out, "[Reassembly error, protocol TCP: {msg}]");
+        let _ = writeln!(out, "    [Expert Info (Error/Malformed): {msg}]");
+    }
     out.push(b'\n');
 }
