@@ -225,6 +225,9 @@ struct Shard<const N: usize> {
 
 /// Smallest index (slots).
 const MIN_INDEX: usize = 1 << 10;
+/// Index size (slots, 4 MiB) from which the table asks for the next
+/// packet's line ahead ([`ConversationTable::prefetch`]).
+const PREFETCH_MIN_SLOTS: usize = 1 << 19;
 
 impl<const N: usize> Shard<N> {
     fn new() -> Shard<N> {
@@ -537,7 +540,10 @@ impl ConversationTable {
     /// headers; TCP or UDP). A hint: what the table computes is the same
     /// without it, only the wait for memory overlaps the current packet.
     pub fn prefetch(&self, next: &[u8], link_type: wirehunt_dissect::LinkType) {
-        if !(self.cfg.tcp || self.cfg.udp == UdpTracking::All) {
+        // A table that fits in the CPU's caches gains nothing from it.
+        if !(self.cfg.tcp || self.cfg.udp == UdpTracking::All)
+            || self.v4.index.len().max(self.v6.index.len()) < PREFETCH_MIN_SLOTS
+        {
             return;
         }
         let be16 = |i: usize| next.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
