@@ -93,3 +93,36 @@ fn the_hint_changes_nothing() {
     t.prefetch(&[], LinkType(1));
     t.prefetch(&[0xff; 20], LinkType(101));
 }
+
+#[test]
+fn the_hint_on_a_table_past_the_caches_changes_nothing() {
+    // 300,000 conversations: the index outgrows the size from which the
+    // table prefetches. One SYN each, from 60 addresses x 5000 ports, with
+    // and without the hint, then each again with the hint.
+    let template = syn(1, false);
+    let frame = |i: u32| {
+        let mut f = template.clone();
+        f[29] = (i / 5000) as u8; // last byte of the source address
+        f[34..36].copy_from_slice(&((i % 5000) as u16 + 1024).to_be_bytes());
+        f
+    };
+    let run = |t: &mut ConversationTable, hint: bool| -> Vec<u32> {
+        let mut out = Vec::with_capacity(300_000);
+        let mut next = frame(0);
+        for i in 0..300_000u32 {
+            let f = std::mem::replace(&mut next, frame(i + 1));
+            if hint {
+                t.prefetch(&next, LinkType(1));
+            }
+            let flows = t.track(&dissect(&f, LinkType(1)), i64::from(i));
+            out.push(flows.main().unwrap().stream);
+        }
+        out
+    };
+    let mut with = ConversationTable::new(FlowConfig::default());
+    let a = run(&mut with, true);
+    let b = run(&mut ConversationTable::new(FlowConfig::default()), false);
+    assert_eq!(a, b);
+    assert_eq!(a[299_999], 299_999);
+    assert_eq!(run(&mut with, true), a);
+}
