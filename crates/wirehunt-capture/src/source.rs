@@ -1,14 +1,17 @@
 //! Where the bytes come from: a memory-mapped file, or a stream (standard
-//! input, a gzip decoder, a file read with `--no-mmap`) read through one
-//! reusable buffer.
+//! input, a gzip decoder, a file read with `--no-mmap`) read ahead by a
+//! thread of its own into a few reusable chunks, so that reading (and
+//! decompressing) overlaps the dissection.
 //!
 //! Both give the reader the same two calls: [`Source::fill`] makes at least
 //! `n` bytes visible at the current position (fewer only at the end of the
-//! input) and [`Source::consume`] moves past bytes already used. The stream
-//! buffer only grows to the largest record seen, so memory stays bounded by
-//! the reader's own record-size limits.
+//! input) and [`Source::consume`] moves past bytes already used. A stream
+//! holds at most [`CHUNKS_AHEAD`] chunks besides the one being read, and a
+//! chunk grows only to hold the largest record seen, so memory stays
+//! bounded by the reader's own record-size limits.
 
 use std::io::{self, Read};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use memmap2::Mmap;
 
@@ -35,8 +38,54 @@ fn prefetch(bytes: &[u8]) {
     let _ = bytes;
 }
 
-/// Initial size of the stream buffer.
-const STREAM_CHUNK: usize = 1 << 20;
+/// Bytes a stream's thread reads into one chunk.
+const STREAM_CHUNK: usize = 4 << 20;
+/// Room kept in front of a chunk's data for the unread end of the chunk
+/// before it (a record cut by the chunk boundary), so that moving to the
+/// next chunk copies only that end.
+const CHUNK_HEADROOM: usize = 64 << 10;
+/// Chunks read ahead of the one being consumed.
+const CHUNKS_AHEAD: usize = 2;
+
+/// What a stream's thread sends: a chunk whose data starts at
+/// [`CHUNK_HEADROOM`] (empty data: the end of the input), or the read error
+/// that ended it.
+type Chunk = io::Result<Vec<u8>>;
+
+/// Reads `reader` into chunks until its end, an error, or until nobody
+/// listens; emptied chunks come back through `free` for reuse.
+fn read_ahead(mut reader: Box<dyn Read + Send>, full: SyncSender<Chunk>, free: Receiver<Vec<u8>>) {
+    loop {
+        let mut chunk = free
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK_HEADROOM + STREAM_CHUNK));
+        chunk.clear();
+        chunk.resize(CHUNK_HEADROOM + STREAM_CHUNK, 0);
+        let mut end = CHUNK_HEADROOM;
+        let result = loop {
+            if end == chunk.len() {
+                break Ok(());
+            }
+            match reader.read(&mut chunk[end..]) {
+                Ok(0) => break Ok(()),
+                Ok(k) => end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        chunk.truncate(end);
+        let last = end == CHUNK_HEADROOM || result.is_err();
+        let sent = match result {
+            // Bytes read before an error go first, then the error.
+            Err(e) if end > CHUNK_HEADROOM => full.send(Ok(chunk)).and_then(|_| full.send(Err(e))),
+            Err(e) => full.send(Err(e)),
+            Ok(()) => full.send(Ok(chunk)),
+        };
+        if sent.is_err() || last {
+            return;
+        }
+    }
+}
 
 pub(crate) enum Source {
     /// The whole input is addressable at once. `ahead` is how far the
@@ -46,9 +95,13 @@ pub(crate) enum Source {
         pos: usize,
         ahead: usize,
     },
-    /// A window over a reader.
+    /// A window over a reader, read ahead by a thread.
     Stream {
-        reader: Box<dyn Read + Send>,
+        /// Chunks read ahead, in order.
+        chunks: Receiver<Chunk>,
+        /// Chunks handed back for reuse.
+        free: SyncSender<Vec<u8>>,
+        /// The current chunk; the visible bytes are `buf[start..end]`.
         buf: Vec<u8>,
         start: usize,
         end: usize,
@@ -82,9 +135,19 @@ impl Source {
     }
 
     pub(crate) fn stream(reader: Box<dyn Read + Send>) -> Source {
+        let (full, chunks) = sync_channel(CHUNKS_AHEAD);
+        let (free, returned) = sync_channel(CHUNKS_AHEAD + 1);
+        // The thread ends at the end of the input, at an error, or when the
+        // source is dropped (its next send fails); a reader blocked on a
+        // quiet pipe ends with the process.
+        std::thread::Builder::new()
+            .name("wirehunt-read".into())
+            .spawn(move || read_ahead(reader, full, returned))
+            .expect("spawning the read-ahead thread");
         Source::Stream {
-            reader,
-            buf: vec![0; STREAM_CHUNK],
+            chunks,
+            free,
+            buf: Vec::new(),
             start: 0,
             end: 0,
             base: 0,
@@ -115,34 +178,49 @@ impl Source {
                 Ok(&bytes[*pos..])
             }
             Source::Stream {
-                reader,
+                chunks,
+                free,
                 buf,
                 start,
                 end,
                 eof,
                 ..
             } => {
-                if *end - *start < n && !*eof {
-                    if *start + n > buf.len() {
-                        // Move the unread tail to the front, then grow if
-                        // one record is larger than the buffer.
+                while *end - *start < n && !*eof {
+                    let next = match chunks.recv() {
+                        Ok(Ok(c)) if c.len() > CHUNK_HEADROOM => c,
+                        Ok(Err(e)) => {
+                            *eof = true;
+                            return Err(e);
+                        }
+                        // The end of the input (or of its thread).
+                        Ok(Ok(_)) | Err(_) => {
+                            *eof = true;
+                            break;
+                        }
+                    };
+                    let tail = *end - *start;
+                    if tail <= CHUNK_HEADROOM {
+                        // The unread end goes in front of the new chunk,
+                        // which becomes the buffer.
+                        let mut next = next;
+                        let at = CHUNK_HEADROOM - tail;
+                        next[at..CHUNK_HEADROOM].copy_from_slice(&buf[*start..*end]);
+                        let old = std::mem::replace(buf, next);
+                        *start = at;
+                        *end = buf.len();
+                        if old.capacity() > 0 {
+                            let _ = free.try_send(old);
+                        }
+                    } else {
+                        // A record longer than the headroom: the new data
+                        // joins the buffer instead.
                         buf.copy_within(*start..*end, 0);
-                        *end -= *start;
+                        buf.truncate(tail);
+                        buf.extend_from_slice(&next[CHUNK_HEADROOM..]);
                         *start = 0;
-                        if n > buf.len() {
-                            buf.resize(n.next_power_of_two(), 0);
-                        }
-                    }
-                    while *end - *start < n {
-                        match reader.read(&mut buf[*end..]) {
-                            Ok(0) => {
-                                *eof = true;
-                                break;
-                            }
-                            Ok(k) => *end += k,
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                            Err(e) => return Err(e),
-                        }
+                        *end = buf.len();
+                        let _ = free.try_send(next);
                     }
                 }
                 Ok(&buf[*start..*end])
@@ -185,5 +263,98 @@ impl Source {
             Source::Whole { data, .. } => Some(data.bytes().len() as u64),
             Source::Stream { .. } => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Yields `len` bytes of a pattern in pieces of varying size, then
+    /// fails if `fail` is set.
+    struct Pieces {
+        at: usize,
+        len: usize,
+        fail: bool,
+    }
+
+    fn byte(i: usize) -> u8 {
+        (i % 251) as u8
+    }
+
+    impl Read for Pieces {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.at == self.len {
+                return if self.fail {
+                    Err(io::Error::other("disk on fire"))
+                } else {
+                    Ok(0)
+                };
+            }
+            let n = out.len().min(self.len - self.at).min(1 + self.at % 70_000);
+            for (i, b) in out[..n].iter_mut().enumerate() {
+                *b = byte(self.at + i);
+            }
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_stream_gives_every_byte_in_order_across_chunks() {
+        let len = 3 * STREAM_CHUNK + 12_345;
+        let mut src = Source::stream(Box::new(Pieces {
+            at: 0,
+            len,
+            fail: false,
+        }));
+        // Steps of every size, some longer than the headroom, so that
+        // records cross chunk boundaries both ways.
+        let steps = [
+            7,
+            16,
+            1500,
+            CHUNK_HEADROOM + 1000,
+            3 * CHUNK_HEADROOM,
+            65_535,
+            1,
+        ];
+        let mut pos = 0usize;
+        let mut i = 0;
+        while pos < len {
+            let want = steps[i % steps.len()];
+            i += 1;
+            let seen = src.fill(want).unwrap();
+            let n = want.min(len - pos);
+            assert!(seen.len() >= n, "at {pos}: {} < {n}", seen.len());
+            assert!(
+                seen[..n]
+                    .iter()
+                    .enumerate()
+                    .all(|(k, &b)| b == byte(pos + k)),
+                "at {pos}"
+            );
+            assert_eq!(src.offset(), pos as u64);
+            src.consume(n);
+            pos += n;
+        }
+        assert!(src.fill(1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_read_error_comes_after_the_bytes_before_it() {
+        let len = STREAM_CHUNK + 100;
+        let mut src = Source::stream(Box::new(Pieces {
+            at: 0,
+            len,
+            fail: true,
+        }));
+        let seen = src.fill(len).unwrap();
+        assert_eq!(seen.len(), len);
+        src.consume(len);
+        let e = src.fill(1).unwrap_err();
+        assert_eq!(e.to_string(), "disk on fire");
+        // The error ends the input.
+        assert!(src.fill(1).unwrap().is_empty());
     }
 }
