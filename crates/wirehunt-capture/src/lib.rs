@@ -33,6 +33,7 @@ pub use frame::{CustomBlock, Frame};
 pub use info::{CaptureInfo, FileFormat, Interface, Section, TimePrecision};
 pub use linktype::LinkType;
 pub use reader::{CaptureReader, OpenOptions};
+pub use source::prefetch;
 pub use writer::PcapWriter;
 
 /// Largest classic pcap record accepted, as Wireshark's

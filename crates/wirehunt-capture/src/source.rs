@@ -21,21 +21,24 @@ use memmap2::Mmap;
 /// through a buffer the copy has just brought into the cache).
 const PREFETCH_DISTANCE: usize = 8 << 10;
 
-/// Asks the CPU to bring `bytes` into its cache; a hint, with no effect on
-/// what the program computes.
-fn prefetch(bytes: &[u8]) {
+/// Asks the CPU to bring the memory of `items` into its cache, a line at a
+/// time; a hint, with no effect on what the program computes.
+pub fn prefetch<T>(items: &[T]) {
     #[cfg(target_arch = "x86_64")]
-    for line in bytes.chunks(64) {
+    {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch is a hint: it never faults and changes no state
-        // the program can see; the address is inside a live slice.
-        #[allow(unsafe_code)]
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast())
-        };
+        let start = items.as_ptr().cast::<i8>();
+        for off in (0..std::mem::size_of_val(items)).step_by(64) {
+            // SAFETY: a prefetch is a hint: it never faults and changes no
+            // state the program can see; the address is inside a live slice.
+            #[allow(unsafe_code)]
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(off))
+            };
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
+    let _ = items;
 }
 
 /// Bytes a stream's thread reads into one chunk.

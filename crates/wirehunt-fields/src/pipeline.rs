@@ -74,19 +74,15 @@ impl Pipeline {
             }
             None => Flows::default(),
         };
-        let tcp = if self.needs.analysis {
-            self.analyzer.see(&pkt, &flows, frame.number, frame.ts_ns)
-        } else {
-            Default::default()
-        };
         // HTTP reassembly and the application dissectors take out-of-order
         // segments and fast retransmissions in, not other retransmissions:
         // without the analysis of every conversation, that of the
         // conversations carrying HTTP tells them apart.
-        let mut tcp = tcp;
-        if self.needs.http && !self.needs.analysis && self.http.follows(&flows) {
-            tcp = self.analyzer.see(&pkt, &flows, frame.number, frame.ts_ns);
-        }
+        let tcp = if self.needs.analysis || (self.needs.http && self.http.follows(&flows)) {
+            self.analyzer.see(&pkt, &flows, frame.number, frame.ts_ns)
+        } else {
+            Default::default()
+        };
         let http = if self.needs.http {
             self.http.feed(&pkt, &flows, &tcp)
         } else {

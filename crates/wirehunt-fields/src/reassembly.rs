@@ -257,9 +257,7 @@ impl HttpReassembly {
         // gap there and Wireshark calls it out of order (as the corpus
         // shows); retransmissions, spurious ones too, are not dissected
         // again.
-        let fast = analysis.has(aflags::FAST_RETRANSMISSION);
-        let behind =
-            (flow.retransmission || analysis.has(aflags::SPURIOUS_RETRANSMISSION)) && !fast;
+        let behind = analysis.withholds_payload(flow.retransmission);
         let fills = behind
             && analysis.has(aflags::OUT_OF_ORDER)
             && self

@@ -41,11 +41,13 @@ pub struct FrameCtx<'a, 'p> {
 
 impl<'p> FrameCtx<'_, 'p> {
     /// Whether Wireshark dissects layer `i` of the packet. With its default
-    /// preferences it does not hand a TCP retransmission to the
-    /// application dissectors again ([`Self::payload_withheld`]), an HTTP segment in the middle of a
-    /// request that spans segments is shown as TCP (the request is
-    /// dissected on the segment that completes it, [`Self::http`]), and a
-    /// datagram that joined a TFTP conversation goes to TFTP.
+    /// preferences it does not hand a TCP retransmission to the application
+    /// dissectors again
+    /// ([`wirehunt_flow::analysis::TcpAnalysis::withholds_payload`]), an HTTP
+    /// segment in the middle of a request that spans segments is shown as
+    /// TCP (the request is dissected on the segment that completes it,
+    /// [`Self::http`]), and a datagram that joined a TFTP conversation goes
+    /// to TFTP.
     pub fn dissects(&self, i: usize) -> bool {
         let layers = self.pkt.layers();
         let Some(l) = layers.get(i) else {
@@ -77,19 +79,10 @@ impl<'p> FrameCtx<'_, 'p> {
         if l.quoted || self.flows.main() != Some(flow) {
             return true;
         }
-        if self.payload_withheld(&flow) {
+        if self.tcp.withholds_payload(flow.retransmission) {
             return false;
         }
         !(l.proto == Proto::Http && matches!(self.http, crate::reassembly::HttpView::None))
-    }
-
-    /// Whether Wireshark keeps the application dissectors from the data of
-    /// the frame's TCP segment: a retransmission (spurious or not) or an
-    /// out-of-order segment, not a fast retransmission. Without the
-    /// sequence analysis, data the direction already sent.
-    pub fn payload_withheld(&self, flow: &wirehunt_flow::FlowInfo) -> bool {
-        (flow.retransmission || self.tcp.has(AF::SPURIOUS_RETRANSMISSION))
-            && !self.tcp.has(AF::FAST_RETRANSMISSION)
     }
 
     /// The bytes of the HTTP item Wireshark shows on this frame when they

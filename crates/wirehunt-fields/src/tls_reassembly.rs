@@ -280,8 +280,7 @@ impl Conv {
                     let mut head = [0u8; 5];
                     head[..rest.len()].copy_from_slice(rest);
                     let end = seq.wrapping_add(data.len() as u32).wrapping_add(1);
-                    let mut pdu = Pdu::new(end.wrapping_sub(rec_seq), rest.len() as u32);
-                    pdu.end = end;
+                    let mut pdu = Pdu::new(end, rest.len() as u32);
                     pdu.cut_header = Some((head, rest.len() as u8));
                     self.insert(dir, rec_seq, pdu);
                 }

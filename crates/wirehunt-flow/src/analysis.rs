@@ -69,6 +69,15 @@ impl TcpAnalysis {
         self.flags & f != 0
     }
 
+    /// Whether Wireshark keeps the segment's data from the application
+    /// dissectors: a retransmission, spurious or not, but not a fast one.
+    /// `behind` says the direction already sent that data (the conversation
+    /// table's view, all there is when the analysis did not run).
+    pub fn withholds_payload(&self, behind: bool) -> bool {
+        (behind || self.has(flags::SPURIOUS_RETRANSMISSION))
+            && !self.has(flags::FAST_RETRANSMISSION)
+    }
+
     /// The labels tshark puts in front of the Info text, in its order
     /// (each label is prepended as found, so the last found comes first).
     pub fn write_labels(&self, out: &mut Vec<u8>) {

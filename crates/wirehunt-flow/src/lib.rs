@@ -278,7 +278,7 @@ impl<const N: usize> Shard<N> {
     /// what the table computes.
     fn prefetch(&self, key: &Key<N>) {
         let pos = self.hash(key) as usize & (self.index.len() - 1);
-        prefetch_line(&self.index[pos]);
+        wirehunt_capture::prefetch(&self.index[pos..=pos]);
     }
 
     /// Rebuilds the index for the entries, with room for twice as many.
@@ -375,20 +375,19 @@ impl<const N: usize> Shard<N> {
     }
 }
 
-/// Asks the CPU to bring the cache line of `slot` in; a hint that never
-/// faults and changes nothing the program can see.
-fn prefetch_line(slot: &u64) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: prefetching is a hint on the address of a live value.
-        #[allow(unsafe_code)]
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>((slot as *const u64).cast())
-        };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = slot;
+/// The stream of `key` in a map of conversations numbered at first use
+/// (TFTP's, SDP's media): its own, given now from `next` if it has none
+/// yet; `None` when the map does not hold `key`.
+fn numbered_at_first_use<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, Option<u32>, RandomState>,
+    key: &K,
+    next: &mut u32,
+) -> Option<u32> {
+    let slot = map.get_mut(key)?;
+    Some(*slot.get_or_insert_with(|| {
+        *next += 1;
+        *next - 1
+    }))
 }
 
 /// Sequence state of one direction.
@@ -573,21 +572,17 @@ impl ConversationTable {
         let (Some(sport), Some(dport)) = (be16(l4), be16(l4 + 2)) else {
             return;
         };
-        let addr = |at: usize, n: usize| next.get(at..at + n);
+        fn addr<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
+            b.get(at..at + N)?.try_into().ok()
+        }
         if v >> 4 == 4 {
-            if let (Some(s), Some(d)) = (addr(ip_at + 12, 4), addr(ip_at + 16, 4)) {
-                let (s, d): ([u8; 4], [u8; 4]) = (
-                    s.try_into().unwrap_or_default(),
-                    d.try_into().unwrap_or_default(),
-                );
-                self.v4.prefetch(&Key::new(s, sport, d, dport, proto).0);
+            if let (Some(s), Some(d)) = (addr(next, ip_at + 12), addr(next, ip_at + 16)) {
+                self.v4
+                    .prefetch(&Key::<4>::new(s, sport, d, dport, proto).0);
             }
-        } else if let (Some(s), Some(d)) = (addr(ip_at + 8, 16), addr(ip_at + 24, 16)) {
-            let (s, d): ([u8; 16], [u8; 16]) = (
-                s.try_into().unwrap_or_default(),
-                d.try_into().unwrap_or_default(),
-            );
-            self.v6.prefetch(&Key::new(s, sport, d, dport, proto).0);
+        } else if let (Some(s), Some(d)) = (addr(next, ip_at + 8), addr(next, ip_at + 24)) {
+            self.v6
+                .prefetch(&Key::<16>::new(s, sport, d, dport, proto).0);
         }
     }
 
@@ -717,23 +712,13 @@ impl ConversationTable {
             let (s16, d16) = ends();
             let fwd = (s16, t.src_port, d16);
             let rev = (d16, t.dst_port, s16);
-            let hit = if self.tftp.contains_key(&fwd) {
-                Some((fwd, true))
-            } else if self.tftp.contains_key(&rev) {
-                Some((rev, false))
-            } else {
-                None
-            };
-            if let Some((key, from_client)) = hit {
-                let next = &mut self.next_udp;
-                let stream = *self
-                    .tftp
-                    .get_mut(&key)
-                    .expect("present")
-                    .get_or_insert_with(|| {
-                        *next += 1;
-                        *next - 1
-                    });
+            let hit = [(fwd, true), (rev, false)]
+                .into_iter()
+                .find_map(|(k, from_client)| {
+                    numbered_at_first_use(&mut self.tftp, &k, &mut self.next_udp)
+                        .map(|s| (s, from_client))
+                });
+            if let Some((stream, from_client)) = hit {
                 return FlowInfo {
                     tftp: true,
                     ..info(stream, from_client)
@@ -746,17 +731,11 @@ impl ConversationTable {
             let (s16, d16) = ends();
             let hit = [((s16, t.src_port), true), ((d16, t.dst_port), false)]
                 .into_iter()
-                .find(|(k, _)| self.media.contains_key(k));
-            if let Some((key, from_endpoint)) = hit {
-                let next = &mut self.next_udp;
-                let stream = *self
-                    .media
-                    .get_mut(&key)
-                    .expect("present")
-                    .get_or_insert_with(|| {
-                        *next += 1;
-                        *next - 1
-                    });
+                .find_map(|(k, from_endpoint)| {
+                    numbered_at_first_use(&mut self.media, &k, &mut self.next_udp)
+                        .map(|s| (s, from_endpoint))
+                });
+            if let Some((stream, from_endpoint)) = hit {
                 return info(stream, from_endpoint);
             }
         }
