@@ -3,6 +3,9 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
+
+use memmap2::Mmap;
 
 use crate::info::TimePrecision;
 use crate::pcap::{self, PcapHeader, RecordHeader};
@@ -56,6 +59,70 @@ pub struct CaptureReader {
     done: bool,
 }
 
+/// A file opened for reading: mapped, or read as a stream.
+enum Opened {
+    Map(Arc<Mmap>),
+    Stream(Box<dyn Read + Send>),
+}
+
+/// Maps a regular, uncompressed file (unless `no_mmap`); anything else is
+/// read as a stream.
+fn open_file(path: &Path, no_mmap: bool) -> Result<Opened, CaptureError> {
+    let mut file = File::open(path)?;
+    let mut magic = [0u8; 4];
+    let n = read_up_to(&mut file, &mut magic)?;
+    let is_regular = file.metadata()?.is_file();
+    if gzip_magic(&magic[..n]) || !is_regular || no_mmap {
+        return Ok(Opened::Stream(Box::new(
+            io::Cursor::new(magic[..n].to_vec()).chain(file),
+        )));
+    }
+    // SAFETY contract (one of wirehunt's two `unsafe` blocks; the other is
+    // the prefetch hint in source.rs): the map is read-only and private;
+    // if another process truncates the file while we read, the OS may
+    // signal SIGBUS, as for every mmap-based reader (ripgrep documents
+    // the same trade-off). `--no-mmap` avoids it.
+    #[allow(unsafe_code)]
+    let map = unsafe { Mmap::map(&file)? };
+    Ok(Opened::Map(Arc::new(map)))
+}
+
+/// A capture file mapped once, for several readers at a time (the threads
+/// of a split pass each read every record).
+#[derive(Clone)]
+pub struct SharedCapture {
+    map: Arc<Mmap>,
+}
+
+impl SharedCapture {
+    /// Maps `path` when it is a regular, uncompressed file; `None` for
+    /// anything that can be read only once (standard input, a pipe, gzip).
+    pub fn open(path: &Path) -> Result<Option<SharedCapture>, CaptureError> {
+        if path.as_os_str() == "-" {
+            return Ok(None);
+        }
+        Ok(match open_file(path, false)? {
+            Opened::Map(map) => Some(SharedCapture { map }),
+            Opened::Stream(_) => None,
+        })
+    }
+
+    /// Bytes in the file.
+    pub fn len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    /// Whether the file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// A reader from the file's first record.
+    pub fn reader(&self) -> Result<CaptureReader, CaptureError> {
+        CaptureReader::new(Source::whole(Backing::Map(Arc::clone(&self.map))), false)
+    }
+}
+
 fn gzip_magic(b: &[u8]) -> bool {
     b.len() >= 2 && b[0] == 0x1f && b[1] == 0x8b
 }
@@ -66,23 +133,10 @@ impl CaptureReader {
         if path.as_os_str() == "-" {
             return CaptureReader::from_reader(Box::new(io::stdin()));
         }
-        let mut file = File::open(path)?;
-        let mut magic = [0u8; 4];
-        let n = read_up_to(&mut file, &mut magic)?;
-        let is_regular = file.metadata()?.is_file();
-        if gzip_magic(&magic[..n]) || !is_regular || opts.no_mmap {
-            let rest: Box<dyn Read + Send> =
-                Box::new(io::Cursor::new(magic[..n].to_vec()).chain(file));
-            return CaptureReader::from_reader(rest);
+        match open_file(path, opts.no_mmap)? {
+            Opened::Map(map) => CaptureReader::new(Source::whole(Backing::Map(map)), false),
+            Opened::Stream(rest) => CaptureReader::from_reader(rest),
         }
-        // SAFETY contract (one of wirehunt's two `unsafe` blocks; the other is
-        // the prefetch hint in source.rs): the map is read-only and private;
-        // if another process truncates the file while we read, the OS may
-        // signal SIGBUS, as for every mmap-based reader (ripgrep documents
-        // the same trade-off). `--no-mmap` avoids it.
-        #[allow(unsafe_code)]
-        let map = unsafe { memmap2::Mmap::map(&file)? };
-        CaptureReader::new(Source::whole(Backing::Map(map)), false)
     }
 
     /// Reads a capture from any byte stream (gzip is detected).

@@ -11,6 +11,7 @@
 //! bounded by the reader's own record-size limits.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use memmap2::Mmap;
@@ -115,7 +116,8 @@ pub(crate) enum Source {
 }
 
 pub(crate) enum Backing {
-    Map(Mmap),
+    /// A mapped file, shared by every reader of a split pass.
+    Map(Arc<Mmap>),
     Owned(Vec<u8>),
 }
 

@@ -30,6 +30,7 @@ pub mod ports;
 pub mod quic;
 pub mod reassembly;
 pub mod sdp;
+pub mod shard;
 pub mod tcp;
 pub mod tls;
 pub mod udp;

@@ -55,6 +55,23 @@ impl Pipeline {
         }
     }
 
+    /// Whether every piece of state behind the frames so far is keyed by
+    /// one pair of IP addresses, and nothing was forgotten for lack of
+    /// room: then the frames of each pair could have been given to a
+    /// pipeline of their own ([`wirehunt_dissect::shard`]) with the same
+    /// result. SDP's media conversations (keyed by one endpoint) and every
+    /// bound reached (eviction from the conversation table, fragments,
+    /// streams or messages dropped) break it.
+    pub fn keyed_by_pairs(&self) -> bool {
+        self.table
+            .as_ref()
+            .is_none_or(|t| t.evicted() == 0 && !t.announced_media())
+            && self.ip.dropped() == 0
+            && !self.analyzer.saturated()
+            && !self.http.saturated()
+            && !self.tls.saturated()
+    }
+
     /// Builds the frame's context and hands it to `f`. `first_ts_ns` is the
     /// time of the capture's first frame (`frame.time_relative`).
     pub fn run<R>(

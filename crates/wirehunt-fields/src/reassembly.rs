@@ -175,6 +175,8 @@ pub struct HttpReassembly {
     /// Conversations that carried a request, and its method.
     requests: HashMap<u32, Method, Hasher>,
     done: Vec<u8>,
+    /// Whether a bound made it forget something.
+    saturated: bool,
 }
 
 /// Whether the response starting `head` can carry a body (RFC 9110: not
@@ -287,6 +289,7 @@ impl HttpReassembly {
                 if self.kept > MAX_KEPT_TOTAL {
                     self.pending.clear();
                     self.kept = 0;
+                    self.saturated = true;
                 }
                 return HttpView::None;
             };
@@ -332,6 +335,12 @@ impl HttpReassembly {
         }
     }
 
+    /// Whether one of its bounds made it forget a message or a
+    /// conversation's request.
+    pub fn saturated(&self) -> bool {
+        self.saturated
+    }
+
     /// Waits for the rest of the message that begins `buf`, the data at
     /// `seq` (unless it is already whole).
     fn start(&mut self, key: (u32, bool), buf: Vec<u8>, seq: u32, stream: u32) {
@@ -345,6 +354,7 @@ impl HttpReassembly {
         if self.pending.len() >= MAX_STREAMS {
             self.pending.clear();
             self.kept = 0;
+            self.saturated = true;
         }
         self.kept += buf.len();
         if let Some(old) = self.pending.insert(key, Pending::new(seq, buf, after)) {
@@ -356,6 +366,7 @@ impl HttpReassembly {
     fn note_method(&mut self, stream: u32, m: Method) {
         if self.requests.len() >= MAX_CONVERSATIONS && !self.requests.contains_key(&stream) {
             self.requests.clear();
+            self.saturated = true;
         }
         self.requests.insert(stream, m);
     }

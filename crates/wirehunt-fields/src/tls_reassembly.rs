@@ -107,6 +107,8 @@ struct Conv {
 #[derive(Default)]
 pub struct TlsReassembly {
     convs: HashMap<u32, Conv, Hasher>,
+    /// Whether the bound on conversations made it forget some.
+    saturated: bool,
 }
 
 /// Whether `b` starts like the record Wireshark's TLS heuristic accepts:
@@ -146,6 +148,11 @@ fn by_port(a: u16, b: u16) -> Option<bool> {
 }
 
 impl TlsReassembly {
+    /// Whether the bound on conversations made it forget some.
+    pub fn saturated(&self) -> bool {
+        self.saturated
+    }
+
     /// Feeds one frame (with its sequence analysis); returns whether
     /// Wireshark's TCP reassembly fails on it with [`OVERLAP_ERROR`].
     pub fn feed(&mut self, pkt: &Packet<'_>, flows: &Flows, analysis: &TcpAnalysis) -> bool {
@@ -183,6 +190,7 @@ impl TlsReassembly {
         }
         if self.convs.len() >= MAX_CONVERSATIONS {
             self.convs.clear();
+            self.saturated = true;
         }
         self.convs
             .entry(flow.stream)

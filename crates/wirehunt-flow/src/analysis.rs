@@ -175,6 +175,8 @@ pub fn le(a: u32, b: u32) -> bool {
 #[derive(Default)]
 pub struct TcpAnalyzer {
     streams: HashMap<u32, Stream, RandomState>,
+    /// Whether the bound on streams made it forget some.
+    saturated: bool,
 }
 
 impl TcpAnalyzer {
@@ -243,7 +245,13 @@ impl TcpAnalyzer {
         a
     }
 
+    /// Whether the bound on streams made it forget some.
+    pub fn saturated(&self) -> bool {
+        self.saturated
+    }
+
     fn forget_idlest(&mut self) {
+        self.saturated = true;
         let mut times: Vec<i64> = self.streams.values().map(|s| s.last_ns).collect();
         let mid = times.len() / 2;
         let (_, &mut cut, _) = times.select_nth_unstable(mid);

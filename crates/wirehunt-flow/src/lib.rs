@@ -509,6 +509,12 @@ impl ConversationTable {
         }
     }
 
+    /// Whether SIP's SDP announced media: their conversations are keyed by
+    /// one endpoint, whatever the other end.
+    pub fn announced_media(&self) -> bool {
+        !self.media.is_empty()
+    }
+
     /// Conversations evicted so far because the table was full.
     pub fn evicted(&self) -> u64 {
         self.evicted

@@ -205,6 +205,14 @@ pub struct ConvTable {
     convs: Vec<Conversation>,
     ep_index: HashMap<(Addr, u16), u32, RandomState>,
     endpoints: Vec<Endpoint>,
+    /// Where each conversation and endpoint appeared first: frame number
+    /// times 256 plus its place among the rows that frame made (orders
+    /// merged tables).
+    conv_first: Vec<u64>,
+    ep_first: Vec<u64>,
+    /// The frame being counted, and the rows it made so far.
+    frame: u64,
+    made: u64,
     /// Frames not counted because a table was full.
     overflow_frames: u64,
 }
@@ -222,13 +230,27 @@ impl ConvTable {
             convs: Vec::new(),
             ep_index: HashMap::default(),
             endpoints: Vec::new(),
+            conv_first: Vec::new(),
+            ep_first: Vec::new(),
+            frame: 0,
+            made: 0,
             overflow_frames: 0,
         }
     }
 
-    /// Counts one frame: every header of the table's kind it carries.
-    /// `rel_ns` is the frame's time relative to the capture's first frame.
-    pub fn see(&mut self, pkt: &Packet<'_>, flows: &Flows, rel_ns: i64, len: u32) {
+    /// The order key of the next row the current frame makes.
+    fn appearance(&mut self) -> u64 {
+        let k = self.frame.saturating_mul(256) + self.made.min(255);
+        self.made += 1;
+        k
+    }
+
+    /// Counts frame number `frame`: every header of the table's kind it
+    /// carries. `rel_ns` is the frame's time relative to the capture's
+    /// first frame.
+    pub fn see(&mut self, frame: u64, pkt: &Packet<'_>, flows: &Flows, rel_ns: i64, len: u32) {
+        self.frame = frame;
+        self.made = 0;
         let layers = pkt.layers();
         match self.kind {
             ConvKind::Eth => {
@@ -337,6 +359,8 @@ impl ConvTable {
                         }
                     }
                 }
+                let first = self.appearance();
+                self.conv_first.push(first);
                 self.convs.push(Conversation {
                     a: src,
                     port_a: sport,
@@ -383,6 +407,8 @@ impl ConvTable {
         let i = match self.ep_index.get(&(addr, port)) {
             Some(&i) => i as usize,
             None if self.endpoints.len() < self.max_rows => {
+                let first = self.appearance();
+                self.ep_first.push(first);
                 self.endpoints.push(Endpoint {
                     addr,
                     port,
@@ -401,6 +427,99 @@ impl ConvTable {
             }
         };
         self.endpoints.get_mut(i)
+    }
+
+    /// Adds the rows of a table of the same kind counted over other frames
+    /// of the same capture, whose conversations with ports (told apart by
+    /// stream numbers of their own) are not this table's; rows stay in
+    /// order of appearance. Only for tables that have seen all their
+    /// frames.
+    pub fn merge(&mut self, other: ConvTable) {
+        let ports = self.kind.has_ports();
+        for (c, first) in other.convs.into_iter().zip(other.conv_first) {
+            let key = ConvKey::new(c.a, c.port_a, c.b, c.port_b, None);
+            let known = if ports {
+                None
+            } else {
+                self.conv_index.get(&key).copied()
+            };
+            match known {
+                Some(i) => {
+                    let (mine, my_first) = (
+                        &mut self.convs[i as usize],
+                        &mut self.conv_first[i as usize],
+                    );
+                    // The earlier first frame says which end is A.
+                    let (mut early, mut late) = if first < *my_first {
+                        (c, *mine)
+                    } else {
+                        (*mine, c)
+                    };
+                    if late.a != early.a || late.port_a != early.port_a {
+                        std::mem::swap(&mut late.frames_ab, &mut late.frames_ba);
+                        std::mem::swap(&mut late.bytes_ab, &mut late.bytes_ba);
+                    }
+                    early.frames_ab += late.frames_ab;
+                    early.bytes_ab += late.bytes_ab;
+                    early.frames_ba += late.frames_ba;
+                    early.bytes_ba += late.bytes_ba;
+                    early.start_ns = early.start_ns.min(late.start_ns);
+                    early.end_ns = early.end_ns.max(late.end_ns);
+                    *mine = early;
+                    *my_first = (*my_first).min(first);
+                }
+                None if self.convs.len() < self.max_rows => {
+                    if !ports {
+                        self.conv_index.insert(key, self.convs.len() as u32);
+                    }
+                    self.convs.push(c);
+                    self.conv_first.push(first);
+                }
+                None => self.overflow_frames += c.frames(),
+            }
+        }
+        for (e, first) in other.endpoints.into_iter().zip(other.ep_first) {
+            match self.ep_index.get(&(e.addr, e.port)) {
+                Some(&i) => {
+                    let mine = &mut self.endpoints[i as usize];
+                    mine.tx_frames += e.tx_frames;
+                    mine.tx_bytes += e.tx_bytes;
+                    mine.rx_frames += e.rx_frames;
+                    mine.rx_bytes += e.rx_bytes;
+                    let f = &mut self.ep_first[i as usize];
+                    *f = (*f).min(first);
+                }
+                None if self.endpoints.len() < self.max_rows => {
+                    self.ep_index
+                        .insert((e.addr, e.port), self.endpoints.len() as u32);
+                    self.endpoints.push(e);
+                    self.ep_first.push(first);
+                }
+                None => self.overflow_frames += e.frames(),
+            }
+        }
+        self.overflow_frames += other.overflow_frames;
+        // Back in order of appearance; the indexes follow.
+        let mut order: Vec<usize> = (0..self.convs.len()).collect();
+        order.sort_by_key(|&i| self.conv_first[i]);
+        self.convs = order.iter().map(|&i| self.convs[i]).collect();
+        self.conv_first = order.iter().map(|&i| self.conv_first[i]).collect();
+        let mut order: Vec<usize> = (0..self.endpoints.len()).collect();
+        order.sort_by_key(|&i| self.ep_first[i]);
+        self.endpoints = order.iter().map(|&i| self.endpoints[i]).collect();
+        self.ep_first = order.iter().map(|&i| self.ep_first[i]).collect();
+        self.by_stream.clear();
+        self.conv_index.clear();
+        if !ports {
+            for (i, c) in self.convs.iter().enumerate() {
+                self.conv_index
+                    .insert(ConvKey::new(c.a, c.port_a, c.b, c.port_b, None), i as u32);
+            }
+        }
+        self.ep_index.clear();
+        for (i, e) in self.endpoints.iter().enumerate() {
+            self.ep_index.insert((e.addr, e.port), i as u32);
+        }
     }
 
     /// Conversations in order of appearance.

@@ -358,6 +358,39 @@ impl Expert {
         self.index.insert(key, self.items.len() - 1);
     }
 
+    /// Adds the items another view counted over other frames of the same
+    /// capture; items stay in order of first appearance.
+    pub fn merge(&mut self, other: Expert) {
+        let mut theirs: Vec<_> = other.index.into_iter().collect();
+        theirs.sort_by_key(|&(_, i)| i);
+        for (key, i) in theirs {
+            let it = &other.items[i];
+            match self.index.get(&key) {
+                Some(&j) => {
+                    let mine = &mut self.items[j];
+                    mine.count += it.count;
+                    mine.first_frame = mine.first_frame.min(it.first_frame);
+                }
+                None if self.items.len() < MAX_ITEMS => {
+                    self.items.push(it.clone());
+                    self.index.insert(key, self.items.len() - 1);
+                }
+                None => {}
+            }
+        }
+        // The items of one frame all come from one view, in their order.
+        let mut order: Vec<usize> = (0..self.items.len()).collect();
+        order.sort_by_key(|&i| self.items[i].first_frame);
+        let mut place = vec![0; order.len()];
+        for (to, &from) in order.iter().enumerate() {
+            place[from] = to;
+        }
+        self.items = order.iter().map(|&i| self.items[i].clone()).collect();
+        for v in self.index.values_mut() {
+            *v = place[*v];
+        }
+    }
+
     /// The items as tshark lists them: by severity, most severe first,
     /// then in order of first appearance.
     pub fn items(&self) -> Vec<ExpertItem> {

@@ -25,6 +25,8 @@ struct Node {
     name: Box<str>,
     frames: u64,
     bytes: u64,
+    /// The frame that first took this path (orders merged trees).
+    first: u64,
     children: Vec<u32>,
 }
 
@@ -77,31 +79,8 @@ impl Hierarchy {
             if name == b"data" {
                 self.undecoded += 1;
             }
-            let siblings = match parent {
-                Some(p) => &self.nodes[p as usize].children,
-                None => &self.roots,
-            };
-            let found = siblings
-                .iter()
-                .copied()
-                .find(|&i| self.nodes[i as usize].name.as_bytes() == name);
-            let idx = match found {
-                Some(i) => i,
-                None if self.nodes.len() < MAX_NODES => {
-                    let i = self.nodes.len() as u32;
-                    self.nodes.push(Node {
-                        name: String::from_utf8_lossy(name).into(),
-                        frames: 0,
-                        bytes: 0,
-                        children: Vec::new(),
-                    });
-                    match parent {
-                        Some(p) => self.nodes[p as usize].children.push(i),
-                        None => self.roots.push(i),
-                    }
-                    i
-                }
-                None => break,
+            let Some(idx) = self.child(parent, name, ctx.frame.number) else {
+                break;
             };
             let n = &mut self.nodes[idx as usize];
             n.frames += 1;
@@ -109,6 +88,72 @@ impl Hierarchy {
             parent = Some(idx);
         }
         self.scratch = chain;
+    }
+
+    /// The child `name` of `parent` (of the root: `None`), made with no
+    /// frames and `first` as its first frame if new; `None` when the tree
+    /// is full.
+    fn child(&mut self, parent: Option<u32>, name: &[u8], first: u64) -> Option<u32> {
+        let siblings = match parent {
+            Some(p) => &self.nodes[p as usize].children,
+            None => &self.roots,
+        };
+        if let Some(i) = siblings
+            .iter()
+            .copied()
+            .find(|&i| self.nodes[i as usize].name.as_bytes() == name)
+        {
+            return Some(i);
+        }
+        if self.nodes.len() >= MAX_NODES {
+            return None;
+        }
+        let i = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            name: String::from_utf8_lossy(name).into(),
+            frames: 0,
+            bytes: 0,
+            first,
+            children: Vec::new(),
+        });
+        match parent {
+            Some(p) => self.nodes[p as usize].children.push(i),
+            None => self.roots.push(i),
+        }
+        Some(i)
+    }
+
+    /// Adds the frames another hierarchy counted (over other frames of the
+    /// same capture): children stay in order of their first frame.
+    pub fn merge(&mut self, other: &Hierarchy) {
+        self.frames += other.frames;
+        self.bytes += other.bytes;
+        self.undecoded += other.undecoded;
+        self.merge_level(None, other, &other.roots);
+    }
+
+    fn merge_level(&mut self, parent: Option<u32>, other: &Hierarchy, theirs: &[u32]) {
+        for &t in theirs {
+            let o = &other.nodes[t as usize];
+            let Some(idx) = self.child(parent, o.name.as_bytes(), o.first) else {
+                continue;
+            };
+            let n = &mut self.nodes[idx as usize];
+            n.frames += o.frames;
+            n.bytes += o.bytes;
+            n.first = n.first.min(o.first);
+            self.merge_level(Some(idx), other, &o.children);
+        }
+        let siblings = match parent {
+            Some(p) => &mut self.nodes[p as usize].children,
+            None => &mut self.roots,
+        };
+        let mut sorted = std::mem::take(siblings);
+        sorted.sort_by_key(|&i| self.nodes[i as usize].first);
+        match parent {
+            Some(p) => self.nodes[p as usize].children = sorted,
+            None => self.roots = sorted,
+        }
     }
 
     /// Frames seen.

@@ -88,6 +88,11 @@ pub struct InputArgs {
     /// Read regular files through a buffer instead of memory-mapping them.
     #[arg(long)]
     pub no_mmap: bool,
+    /// Threads for the views that add frames up (phs, conv, endpoints,
+    /// expert). Default: one per core for mapped files of 64 MiB or more,
+    /// else one. The result is the same whatever the number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Args)]

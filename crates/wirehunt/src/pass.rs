@@ -87,9 +87,27 @@ pub fn each_record(
         std::fs::metadata(path).ok().map(|m| m.len())
     };
     let mut progress = Progress::new(reader.file_len());
+    let (frames, damage) = read_all(&mut reader, src.limit, Some(&mut progress), |f, _| see(f));
+    Ok(Pass {
+        info: reader.info().clone(),
+        file_size,
+        frames,
+        damage,
+    })
+}
+
+/// Hands `see` every record of `reader` (at most `limit`) with its count so
+/// far, moving `progress` on now and then; `see` returns false to stop.
+/// Returns the records read and the damage that ended the reading.
+fn read_all(
+    reader: &mut CaptureReader,
+    limit: u64,
+    mut progress: Option<&mut Progress>,
+    mut see: impl FnMut(&wirehunt_capture::Frame<'_>, u64) -> bool,
+) -> (u64, Option<CaptureError>) {
     let mut frames = 0u64;
     let mut damage = None;
-    while frames < src.limit {
+    while frames < limit {
         let frame = match reader.next_frame() {
             Ok(Some(f)) => f,
             Ok(None) => break,
@@ -99,20 +117,19 @@ pub fn each_record(
             }
         };
         frames += 1;
-        if frames.is_multiple_of(65_536) {
-            progress.update(frame.offset);
+        if frames.is_multiple_of(65_536)
+            && let Some(p) = progress.as_mut()
+        {
+            p.update(frame.offset);
         }
-        if !see(&frame) {
+        if !see(&frame, frames) {
             break;
         }
     }
-    progress.done();
-    Ok(Pass {
-        info: reader.info().clone(),
-        file_size,
-        frames,
-        damage,
-    })
+    if let Some(p) = progress {
+        p.done();
+    }
+    (frames, damage)
 }
 
 /// Reads a capture once. Every frame that passes the capture filter goes
@@ -151,5 +168,192 @@ pub fn each_frame(
             let matched = filter.as_ref().is_none_or(|f| f.matches(ctx));
             see(ctx, matched)
         })
+    })
+}
+
+/// Captures at least this large are split over the cores by default.
+const SPLIT_MIN_BYTES: u64 = 64 << 20;
+/// Most threads a split pass uses.
+const MAX_THREADS: usize = 16;
+
+/// How many threads a pass over `src` with a given `--threads` uses, and
+/// the mapped file they share; `None` reads it in one thread. Input that
+/// can be read only once (standard input, a pipe, gzip, `--no-mmap`) and
+/// passes that need the frames in one order (a display filter, which may
+/// read stream numbers; a frame limit) are never split.
+fn split_plan(
+    src: &Source<'_>,
+    threads: Option<usize>,
+) -> anyhow::Result<Option<(wirehunt_capture::SharedCapture, usize)>> {
+    if threads == Some(1)
+        || src.no_mmap
+        || src.display_filter.is_some()
+        || src.limit != u64::MAX
+        || src.path.as_os_str() == "-"
+    {
+        return Ok(None);
+    }
+    let Some(shared) = wirehunt_capture::SharedCapture::open(src.path)
+        .with_context(|| format!("{}", src.path.display()))?
+    else {
+        return Ok(None);
+    };
+    let n = match threads {
+        Some(n) => n.min(MAX_THREADS),
+        None if shared.len() >= SPLIT_MIN_BYTES => std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS),
+        None => 1,
+    };
+    Ok((n > 1).then_some((shared, n)))
+}
+
+/// What one worker of a split pass leaves.
+struct Part<V> {
+    pass: Pass,
+    view: V,
+    /// The frame at which the worker met a frame (or state) shared with
+    /// another worker, or saw another worker stop, and stopped.
+    crossed: Option<u64>,
+}
+
+/// Reads a capture once, like [`each_frame`], for views that only add
+/// frames up (statistics): every frame that passes the filters goes to
+/// `see` with its dissection and conversations, and the views come back
+/// for the caller to merge, in worker order.
+///
+/// Large mapped captures are split over `threads` (default: the cores).
+/// Each worker reads every record but dissects only the frames of the IP
+/// address pairs it owns ([`wirehunt_dissect::shard`]), so each
+/// conversation's frames meet one pipeline, in capture order. Its own
+/// state and stream numbers are those of a one-thread pass except for the
+/// stream numbers, which count per worker: views must not need them
+/// beyond telling conversations apart. When a frame or piece of state
+/// spans two pairs (a tunnel, an ICMP error from a router, SDP's media, a
+/// bound reached) the workers stop and the pass is read again in one
+/// thread, so the result never depends on the split.
+pub fn each_frame_split<V: Send>(
+    src: &Source<'_>,
+    threads: Option<usize>,
+    make: impl Fn() -> V + Sync,
+    see: impl Fn(&mut V, &FrameCtx<'_, '_>) + Sync,
+) -> anyhow::Result<(Pass, Vec<V>)> {
+    if let Some((shared, n)) = split_plan(src, threads)? {
+        let abort = std::sync::atomic::AtomicBool::new(false);
+        let parts: Vec<anyhow::Result<Part<V>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .map(|me| {
+                    let (shared, abort, make, see) = (&shared, &abort, &make, &see);
+                    std::thread::Builder::new()
+                        .name(format!("wirehunt-{me}"))
+                        .spawn_scoped(scope, move || {
+                            let part = split_worker(src, shared, me, n, abort, make(), see);
+                            if part.as_ref().map_or(true, |p| p.crossed.is_some()) {
+                                abort.store(true, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            part
+                        })
+                        .expect("spawning a worker thread")
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        let parts = parts.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+        let crossed = parts.iter().filter_map(|p| p.crossed).min();
+        // For tests and benchmarks: whether the split held.
+        if std::env::var_os("WIREHUNT_TRACE_SPLIT").is_some() {
+            match crossed {
+                None => eprintln!("wirehunt: split over {n} threads"),
+                Some(f) => eprintln!("wirehunt: split over {n} threads given up at frame {f}"),
+            }
+        }
+        if crossed.is_none() {
+            let mut views = Vec::with_capacity(n);
+            let mut pass = None;
+            for p in parts {
+                pass.get_or_insert(p.pass);
+                views.push(p.view);
+            }
+            return Ok((pass.expect("at least two workers"), views));
+        }
+    }
+    let mut view = make();
+    let pass = each_frame(src, |ctx, matched| {
+        if matched {
+            see(&mut view, ctx);
+        }
+        true
+    })?;
+    Ok((pass, vec![view]))
+}
+
+/// One worker of [`each_frame_split`]: the frames of the address pairs
+/// `me` owns, of `n`.
+fn split_worker<V>(
+    src: &Source<'_>,
+    shared: &wirehunt_capture::SharedCapture,
+    me: usize,
+    n: usize,
+    abort: &std::sync::atomic::AtomicBool,
+    mut view: V,
+    see: &(impl Fn(&mut V, &FrameCtx<'_, '_>) + Sync),
+) -> anyhow::Result<Part<V>> {
+    use wirehunt_dissect::shard::{frame_pair, layer_pairs, worker_of};
+    let mut bpf = match src.capture_filter {
+        Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
+        None => None,
+    };
+    let mut reader = shared
+        .reader()
+        .with_context(|| format!("{}", src.path.display()))?;
+    // The conversation table's room is shared out, so that the workers
+    // together hold what one pass would.
+    let mut pipeline =
+        wirehunt_fields::pipeline::Pipeline::new(src.needs, (src.max_conversations / n).max(1));
+    let mut progress = (me == 0).then(|| Progress::new(Some(shared.len())));
+    let (mut first_ts, mut crossed) = (None, None);
+    let (frames, damage) = read_all(&mut reader, u64::MAX, progress.as_mut(), |frame, n_read| {
+        if n_read.is_multiple_of(16_384) && abort.load(std::sync::atomic::Ordering::Relaxed) {
+            crossed = Some(u64::MAX);
+            return false;
+        }
+        let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
+        let owner = frame_pair(frame.data, frame.link_type).map_or(0, |k| worker_of(k, n));
+        if owner != me {
+            return true;
+        }
+        if let Some(b) = bpf.as_mut()
+            && !b.matches(frame.link_type, frame.data)
+        {
+            return true;
+        }
+        let kept = pipeline.run(frame, first_ts_ns, |ctx| {
+            // Every IP header of the frame must belong here, and ARP (whose
+            // duplicate check spans pairs) only to the first worker.
+            let here = layer_pairs(ctx.pkt).all(|k| worker_of(k, n) == me)
+                && (me == 0 || !ctx.pkt.has(wirehunt_dissect::Proto::Arp));
+            if here {
+                see(&mut view, ctx);
+            }
+            here
+        });
+        if !kept || !pipeline.keyed_by_pairs() {
+            crossed = Some(frame.number);
+            return false;
+        }
+        true
+    });
+    Ok(Part {
+        pass: Pass {
+            info: reader.info().clone(),
+            file_size: Some(shared.len()),
+            frames,
+            damage,
+        },
+        view,
+        crossed,
     })
 }

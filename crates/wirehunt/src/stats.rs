@@ -110,15 +110,37 @@ fn info(args: &InputArgs) -> anyhow::Result<ExitCode> {
     Ok(pass.finish(&args.capture, "counted"))
 }
 
+/// Reads a capture once for a view that adds frames up, split over
+/// threads when large ([`crate::pass::each_frame_split`]); the views of the
+/// workers come back in order.
+fn split_frames<V: Send>(
+    args: &InputArgs,
+    needs: Needs,
+    make: impl Fn() -> V + Sync,
+    see: impl Fn(&mut V, &FrameCtx<'_, '_>) + Sync,
+) -> anyhow::Result<(Pass, Vec<V>)> {
+    crate::pass::each_frame_split(
+        &source(args, needs),
+        args.threads.map(usize::from),
+        make,
+        see,
+    )
+}
+
 fn phs(args: &InputArgs) -> anyhow::Result<ExitCode> {
-    let mut h = wirehunt_stats::phs::Hierarchy::default();
+    use wirehunt_stats::phs::Hierarchy;
     // The conversations say which payloads Wireshark dissects (TCP
     // retransmissions, HTTP over several segments, TFTP conversations).
     let needs = Needs {
         http: true,
         ..Needs::FLOWS
     };
-    let pass = read_frames(args, needs, |c| h.see(c))?;
+    let (pass, parts) = split_frames(args, needs, Hierarchy::default, Hierarchy::see)?;
+    let mut parts = parts.into_iter();
+    let mut h = parts.next().unwrap_or_default();
+    for p in parts {
+        h.merge(&p);
+    }
     let tree = h.tree();
     if args.json {
         print(&(serde_json::to_string(&tree)? + "\n"))?;
@@ -174,7 +196,6 @@ fn phs(args: &InputArgs) -> anyhow::Result<ExitCode> {
 fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     let kind: ConvKind = args.kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let sort: SortBy = args.sort.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    let mut table = ConvTable::new(kind, ConvTable::DEFAULT_MAX_ROWS);
     // Stream numbers split TCP and UDP conversations; endpoints and the
     // address-only kinds do without them.
     let needs = if kind.has_ports() && !endpoints {
@@ -182,14 +203,27 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     } else {
         Needs::NONE
     };
-    let pass = read_frames(&args.input, needs, |c| {
-        table.see(
-            c.pkt,
-            &c.flows,
-            c.frame.ts_ns - c.first_ts_ns,
-            c.frame.orig_len,
-        )
-    })?;
+    let (pass, parts) = split_frames(
+        &args.input,
+        needs,
+        || ConvTable::new(kind, ConvTable::DEFAULT_MAX_ROWS),
+        |table, c| {
+            table.see(
+                c.frame.number,
+                c.pkt,
+                &c.flows,
+                c.frame.ts_ns - c.first_ts_ns,
+                c.frame.orig_len,
+            )
+        },
+    )?;
+    let mut parts = parts.into_iter();
+    let mut table = parts
+        .next()
+        .unwrap_or_else(|| ConvTable::new(kind, ConvTable::DEFAULT_MAX_ROWS));
+    for p in parts {
+        table.merge(p);
+    }
     let ports = kind.has_ports();
     let color = color_stdout();
     let mut s = String::new();
@@ -463,8 +497,12 @@ fn expert(args: &ExpertArgs) -> anyhow::Result<ExitCode> {
         Some("note") => Severity::Note,
         _ => Severity::Chat,
     };
-    let mut e = Expert::default();
-    let pass = read_frames(&args.input, Needs::ANALYSIS, |c| e.see(c))?;
+    let (pass, parts) = split_frames(&args.input, Needs::ANALYSIS, Expert::default, Expert::see)?;
+    let mut parts = parts.into_iter();
+    let mut e = parts.next().unwrap_or_default();
+    for p in parts {
+        e.merge(p);
+    }
     let items: Vec<_> = e
         .items()
         .into_iter()
