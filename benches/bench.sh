@@ -34,20 +34,24 @@ measure() { # label, command...
 for f in mixed flood; do
   size=$(stat -c %s "$tmp/$f.pcap")
   echo "== $f.pcap ($size bytes)"
-  measure "wirehunt (mmap)" "$wh" packets "$tmp/$f.pcap" "${fields[@]}"
-  measure "wirehunt (streaming, --no-mmap)" "$wh" packets "$tmp/$f.pcap" --no-mmap "${fields[@]}"
-  measure "wirehunt hunt (mmap)" "$wh" hunt "$tmp/$f.pcap"
-  measure "wirehunt hunt (streaming, --no-mmap)" "$wh" hunt --no-mmap "$tmp/$f.pcap"
+  measure "wirehunt (read ahead by a thread)" "$wh" packets "$tmp/$f.pcap" "${fields[@]}"
+  measure "wirehunt hunt" "$wh" hunt "$tmp/$f.pcap"
 done
 echo "== display filter on mixed.pcap (-Y 'tcp.flags.reset == 1' -T fields -e frame.number)"
-measure "wirehunt, no filter" "$wh" packets --no-mmap "$tmp/mixed.pcap" -T fields -e frame.number
-measure "wirehunt, -Y reset" "$wh" packets --no-mmap "$tmp/mixed.pcap" -Y 'tcp.flags.reset == 1' -T fields -e frame.number
-echo "== statistics views on mixed.pcap (streaming), each against its tshark / capinfos twin"
+measure "wirehunt, no filter" "$wh" packets "$tmp/mixed.pcap" -T fields -e frame.number
+measure "wirehunt, -Y reset" "$wh" packets "$tmp/mixed.pcap" -Y 'tcp.flags.reset == 1' -T fields -e frame.number
+echo "== statistics views on mixed.pcap (one thread fed by the read-ahead thread; then, for phs,"
+echo "   conv, endpoints and expert, mapped and split with --threads 2), each against its twin"
 views=("info:" "phs:io,phs" "conv tcp:conv,tcp" "conv ip:conv,ip" "endpoints ip:endpoints,ip" "expert:expert" "io:io,stat,1")
 for v in "${views[@]}"; do
   ours=${v%%:*}; theirs=${v#*:}
   # shellcheck disable=SC2086
-  measure "wirehunt stats $ours" "$wh" stats $ours --no-mmap "$tmp/mixed.pcap"
+  measure "wirehunt stats $ours" "$wh" stats $ours "$tmp/mixed.pcap"
+  case $ours in
+    phs|conv*|endpoints*|expert)
+      # shellcheck disable=SC2086
+      measure "wirehunt stats $ours --threads 2" "$wh" stats $ours --threads 2 "$tmp/mixed.pcap" ;;
+  esac
   if [ -n "${BENCH_TSHARK:-}" ] && command -v tshark >/dev/null; then
     if [ -z "$theirs" ]; then
       measure "capinfos" capinfos "$tmp/mixed.pcap"
@@ -56,7 +60,7 @@ for v in "${views[@]}"; do
     fi
   fi
 done
-measure "wirehunt follow 0" "$wh" follow --no-mmap "$tmp/mixed.pcap" 0
+measure "wirehunt follow 0" "$wh" follow "$tmp/mixed.pcap" 0
 if [ -n "${BENCH_TSHARK:-}" ] && command -v tshark >/dev/null; then
   measure "tshark -q -z follow,tcp,raw,0" tshark -n -q -r "$tmp/mixed.pcap" -z follow,tcp,raw,0
 fi

@@ -19,8 +19,18 @@ use crate::{MAX_BLOCK_LEN, MAX_PCAP_RECORD};
 /// How to open a capture.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpenOptions {
-    /// Read regular files through a buffer instead of mapping them.
+    /// Read regular files as a stream even on one core (where they are
+    /// otherwise mapped).
     pub no_mmap: bool,
+}
+
+/// Whether a regular file is read faster as a stream than mapped: with a
+/// second core, the stream's thread brings the bytes into the shared cache
+/// while the reader works (a mapped file's page faults and cache misses
+/// stay on the reader's thread). Measured on the mixed workload: one-thread
+/// views 0.45 s mapped, 0.30-0.37 s streamed.
+fn streams_faster() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
 }
 
 enum Format {
@@ -59,23 +69,26 @@ pub struct CaptureReader {
     done: bool,
 }
 
-/// A file opened for reading: mapped, or read as a stream.
+/// A file opened for reading: mapped, or read as a stream (with its
+/// length when that is the length of the capture: a regular file, not
+/// compressed).
 enum Opened {
     Map(Arc<Mmap>),
-    Stream(Box<dyn Read + Send>),
+    Stream(Box<dyn Read + Send>, Option<u64>),
 }
 
-/// Maps a regular, uncompressed file (unless `no_mmap`); anything else is
-/// read as a stream.
-fn open_file(path: &Path, no_mmap: bool) -> Result<Opened, CaptureError> {
+/// Maps a regular, uncompressed file when `map`; anything else is read as
+/// a stream.
+fn open_file(path: &Path, map: bool) -> Result<Opened, CaptureError> {
     let mut file = File::open(path)?;
     let mut magic = [0u8; 4];
     let n = read_up_to(&mut file, &mut magic)?;
-    let is_regular = file.metadata()?.is_file();
-    if gzip_magic(&magic[..n]) || !is_regular || no_mmap {
-        return Ok(Opened::Stream(Box::new(
-            io::Cursor::new(magic[..n].to_vec()).chain(file),
-        )));
+    let meta = file.metadata()?;
+    let gzip = gzip_magic(&magic[..n]);
+    if gzip || !meta.is_file() || !map {
+        let len = (meta.is_file() && !gzip).then_some(meta.len());
+        let stream = Box::new(io::Cursor::new(magic[..n].to_vec()).chain(file));
+        return Ok(Opened::Stream(stream, len));
     }
     // SAFETY contract (one of wirehunt's two `unsafe` blocks; the other is
     // the prefetch hint in source.rs): the map is read-only and private;
@@ -101,9 +114,9 @@ impl SharedCapture {
         if path.as_os_str() == "-" {
             return Ok(None);
         }
-        Ok(match open_file(path, false)? {
+        Ok(match open_file(path, true)? {
             Opened::Map(map) => Some(SharedCapture { map }),
-            Opened::Stream(_) => None,
+            Opened::Stream(..) => None,
         })
     }
 
@@ -133,9 +146,13 @@ impl CaptureReader {
         if path.as_os_str() == "-" {
             return CaptureReader::from_reader(Box::new(io::stdin()));
         }
-        match open_file(path, opts.no_mmap)? {
+        match open_file(path, !opts.no_mmap && !streams_faster())? {
             Opened::Map(map) => CaptureReader::new(Source::whole(Backing::Map(map)), false),
-            Opened::Stream(rest) => CaptureReader::from_reader(rest),
+            Opened::Stream(rest, len) => {
+                let mut r = CaptureReader::from_reader(rest)?;
+                r.src.set_total_len(len);
+                Ok(r)
+            }
         }
     }
 

@@ -112,6 +112,8 @@ pub(crate) enum Source {
         /// Absolute offset of `buf[start]`.
         base: u64,
         eof: bool,
+        /// Bytes in the input, when known (a regular file).
+        total: Option<u64>,
     },
 }
 
@@ -157,6 +159,7 @@ impl Source {
             end: 0,
             base: 0,
             eof: false,
+            total: None,
         }
     }
 
@@ -266,7 +269,14 @@ impl Source {
     pub(crate) fn total_len(&self) -> Option<u64> {
         match self {
             Source::Whole { data, .. } => Some(data.bytes().len() as u64),
-            Source::Stream { .. } => None,
+            Source::Stream { total, .. } => *total,
+        }
+    }
+
+    /// Says how long a stream's input is (for progress).
+    pub(crate) fn set_total_len(&mut self, len: Option<u64>) {
+        if let Source::Stream { total, .. } = self {
+            *total = len;
         }
     }
 }

@@ -85,12 +85,13 @@ pub struct InputArgs {
     /// JSON instead of a table (field names in the README).
     #[arg(long)]
     pub json: bool,
-    /// Read regular files through a buffer instead of memory-mapping them.
+    /// Read regular files as a stream even on one core (where they are
+    /// otherwise memory-mapped).
     #[arg(long)]
     pub no_mmap: bool,
     /// Threads for the views that add frames up (phs, conv, endpoints,
-    /// expert). Default: one per core for mapped files of 64 MiB or more,
-    /// else one. The result is the same whatever the number.
+    /// expert), for a regular file. Default 1 (on two cores as fast). The
+    /// result is the same whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 }
@@ -147,7 +148,8 @@ pub struct HuntArgs {
     /// TOML file with `sensitivity` and a `[thresholds]` table (see README).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Read regular files through a buffer instead of memory-mapping them.
+    /// Read regular files as a stream even on one core (where they are
+    /// otherwise memory-mapped).
     #[arg(long)]
     pub no_mmap: bool,
 }
@@ -192,7 +194,8 @@ pub struct PacketsArgs {
     /// Accepted for tshark habits: wirehunt never resolves names unless asked.
     #[arg(short = 'n')]
     pub no_resolve: bool,
-    /// Read regular files through a buffer instead of memory-mapping them.
+    /// Read regular files as a stream even on one core (where they are
+    /// otherwise memory-mapped).
     #[arg(long)]
     pub no_mmap: bool,
     /// Most conversations tracked at once before the idlest are evicted.

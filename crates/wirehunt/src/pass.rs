@@ -171,13 +171,14 @@ pub fn each_frame(
     })
 }
 
-/// Captures at least this large are split over the cores by default.
-const SPLIT_MIN_BYTES: u64 = 64 << 20;
 /// Most threads a split pass uses.
 const MAX_THREADS: usize = 16;
 
 /// How many threads a pass over `src` with a given `--threads` uses, and
-/// the mapped file they share; `None` reads it in one thread. Input that
+/// the mapped file they share; `None` reads it in one thread (the default:
+/// on two cores, one thread fed by the stream's read-ahead thread is as
+/// fast, since every split thread must bring the whole file through its
+/// cache to walk the records). Input that
 /// can be read only once (standard input, a pipe, gzip, `--no-mmap`) and
 /// passes that need the frames in one order (a display filter, which may
 /// read stream numbers; a frame limit) are never split.
@@ -185,7 +186,7 @@ fn split_plan(
     src: &Source<'_>,
     threads: Option<usize>,
 ) -> anyhow::Result<Option<(wirehunt_capture::SharedCapture, usize)>> {
-    if threads == Some(1)
+    if threads.is_none_or(|n| n < 2)
         || src.no_mmap
         || src.display_filter.is_some()
         || src.limit != u64::MAX
@@ -198,13 +199,7 @@ fn split_plan(
     else {
         return Ok(None);
     };
-    let n = match threads {
-        Some(n) => n.min(MAX_THREADS),
-        None if shared.len() >= SPLIT_MIN_BYTES => std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(MAX_THREADS),
-        None => 1,
-    };
+    let n = threads.unwrap_or(1).min(MAX_THREADS);
     Ok((n > 1).then_some((shared, n)))
 }
 
@@ -222,8 +217,8 @@ struct Part<V> {
 /// `see` with its dissection and conversations, and the views come back
 /// for the caller to merge, in worker order.
 ///
-/// Large mapped captures are split over `threads` (default: the cores).
-/// Each worker reads every record but dissects only the frames of the IP
+/// With `threads` of 2 or more, a regular file is mapped and split over
+/// that many workers ([`split_plan`] says when it is not). Each worker reads every record but dissects only the frames of the IP
 /// address pairs it owns ([`wirehunt_dissect::shard`]), so each
 /// conversation's frames meet one pipeline, in capture order. Its own
 /// state and stream numbers are those of a one-thread pass except for the
