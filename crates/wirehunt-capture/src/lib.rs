@@ -3,8 +3,10 @@
 //! [`CaptureReader`] opens a pcap, pcapng or gzip-compressed capture (from
 //! a path, `-` for standard input, or bytes in memory) and hands out one
 //! [`Frame`] at a time. The format is taken from the magic number, never from
-//! the file name. Regular files are memory-mapped; everything else is read
-//! through one reusable buffer. Neither path allocates per frame.
+//! the file name. Input is read ahead by a thread into a few reusable
+//! chunks (regular files are memory-mapped instead on a machine with one
+//! core, and for [`SharedCapture`]'s readers). Neither path allocates per
+//! frame.
 //!
 //! A capture is attacker-controlled input. The contract:
 //! - no byte sequence makes the reader panic;

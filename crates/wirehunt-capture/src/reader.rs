@@ -94,7 +94,8 @@ fn open_file(path: &Path, map: bool) -> Result<Opened, CaptureError> {
     // the prefetch hint in source.rs): the map is read-only and private;
     // if another process truncates the file while we read, the OS may
     // signal SIGBUS, as for every mmap-based reader (ripgrep documents
-    // the same trade-off). `--no-mmap` avoids it.
+    // the same trade-off). Reading as a stream (the default on more than
+    // one core, or `--no-mmap`) avoids it.
     #[allow(unsafe_code)]
     let map = unsafe { Mmap::map(&file)? };
     Ok(Opened::Map(Arc::new(map)))

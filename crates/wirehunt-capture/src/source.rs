@@ -1,7 +1,7 @@
-//! Where the bytes come from: a memory-mapped file, or a stream (standard
-//! input, a gzip decoder, a file read with `--no-mmap`) read ahead by a
-//! thread of its own into a few reusable chunks, so that reading (and
-//! decompressing) overlaps the dissection.
+//! Where the bytes come from: a memory-mapped file, or a stream (a regular
+//! file where there is a second core, standard input, a gzip decoder) read
+//! ahead by a thread of its own into a few reusable chunks, so that reading
+//! (and decompressing) overlaps the dissection.
 //!
 //! Both give the reader the same two calls: [`Source::fill`] makes at least
 //! `n` bytes visible at the current position (fewer only at the end of the

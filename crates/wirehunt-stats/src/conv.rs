@@ -240,7 +240,10 @@ impl ConvTable {
 
     /// The order key of the next row the current frame makes.
     fn appearance(&mut self) -> u64 {
-        let k = self.frame.saturating_mul(256) + self.made.min(255);
+        let k = self
+            .frame
+            .saturating_mul(256)
+            .saturating_add(self.made.min(255));
         self.made += 1;
         k
     }

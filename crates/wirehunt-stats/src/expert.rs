@@ -379,13 +379,16 @@ impl Expert {
             }
         }
         // The items of one frame all come from one view, in their order.
-        let mut order: Vec<usize> = (0..self.items.len()).collect();
-        order.sort_by_key(|&i| self.items[i].first_frame);
-        let mut place = vec![0; order.len()];
-        for (to, &from) in order.iter().enumerate() {
-            place[from] = to;
+        let mut items: Vec<_> = std::mem::take(&mut self.items)
+            .into_iter()
+            .enumerate()
+            .collect();
+        items.sort_by_key(|(_, it)| it.first_frame);
+        let mut place = vec![0; items.len()];
+        for (to, (from, _)) in items.iter().enumerate() {
+            place[*from] = to;
         }
-        self.items = order.iter().map(|&i| self.items[i].clone()).collect();
+        self.items = items.into_iter().map(|(_, it)| it).collect();
         for v in self.index.values_mut() {
             *v = place[*v];
         }

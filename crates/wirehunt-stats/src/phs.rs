@@ -125,11 +125,11 @@ impl Hierarchy {
 
     /// Adds the frames another hierarchy counted (over other frames of the
     /// same capture): children stay in order of their first frame.
-    pub fn merge(&mut self, other: &Hierarchy) {
+    pub fn merge(&mut self, other: Hierarchy) {
         self.frames += other.frames;
         self.bytes += other.bytes;
         self.undecoded += other.undecoded;
-        self.merge_level(None, other, &other.roots);
+        self.merge_level(None, &other, &other.roots);
     }
 
     fn merge_level(&mut self, parent: Option<u32>, other: &Hierarchy, theirs: &[u32]) {

@@ -89,9 +89,9 @@ pub struct InputArgs {
     /// otherwise memory-mapped).
     #[arg(long)]
     pub no_mmap: bool,
-    /// Threads for the views that add frames up (phs, conv, endpoints,
-    /// expert), for a regular file. Default 1 (on two cores as fast). The
-    /// result is the same whatever the number.
+    /// Read a regular file in N threads (phs, conv, endpoints and expert;
+    /// other views use one). The output is the same for any N. Default 1:
+    /// on two cores, one thread with the read-ahead thread is as fast.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 }

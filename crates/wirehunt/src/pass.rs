@@ -175,32 +175,24 @@ pub fn each_frame(
 const MAX_THREADS: usize = 16;
 
 /// How many threads a pass over `src` with a given `--threads` uses, and
-/// the mapped file they share; `None` reads it in one thread (the default:
-/// on two cores, one thread fed by the stream's read-ahead thread is as
-/// fast, since every split thread must bring the whole file through its
-/// cache to walk the records). Input that
-/// can be read only once (standard input, a pipe, gzip, `--no-mmap`) and
-/// passes that need the frames in one order (a display filter, which may
-/// read stream numbers; a frame limit) are never split.
+/// the mapped file they share; `None` reads it in one thread. That is the
+/// default: on two cores one thread fed by the stream's read-ahead thread
+/// is as fast, since every split thread must bring the whole file through
+/// its cache to walk the records. Input that is not a regular file
+/// (standard input, a pipe, gzip), `--no-mmap`, and passes that need the
+/// frames in one order (a display filter, which may read stream numbers;
+/// a frame limit) are never split.
 fn split_plan(
     src: &Source<'_>,
     threads: Option<usize>,
 ) -> anyhow::Result<Option<(wirehunt_capture::SharedCapture, usize)>> {
-    if threads.is_none_or(|n| n < 2)
-        || src.no_mmap
-        || src.display_filter.is_some()
-        || src.limit != u64::MAX
-        || src.path.as_os_str() == "-"
-    {
+    let n = threads.unwrap_or(1).min(MAX_THREADS);
+    if n < 2 || src.no_mmap || src.display_filter.is_some() || src.limit != u64::MAX {
         return Ok(None);
     }
-    let Some(shared) = wirehunt_capture::SharedCapture::open(src.path)
-        .with_context(|| format!("{}", src.path.display()))?
-    else {
-        return Ok(None);
-    };
-    let n = threads.unwrap_or(1).min(MAX_THREADS);
-    Ok((n > 1).then_some((shared, n)))
+    let shared = wirehunt_capture::SharedCapture::open(src.path)
+        .with_context(|| format!("{}", src.path.display()))?;
+    Ok(shared.map(|s| (s, n)))
 }
 
 /// What one worker of a split pass leaves.
@@ -214,25 +206,27 @@ struct Part<V> {
 
 /// Reads a capture once, like [`each_frame`], for views that only add
 /// frames up (statistics): every frame that passes the filters goes to
-/// `see` with its dissection and conversations, and the views come back
-/// for the caller to merge, in worker order.
+/// `see` with its dissection and conversations, and the view comes back.
 ///
 /// With `threads` of 2 or more, a regular file is mapped and split over
-/// that many workers ([`split_plan`] says when it is not). Each worker reads every record but dissects only the frames of the IP
-/// address pairs it owns ([`wirehunt_dissect::shard`]), so each
-/// conversation's frames meet one pipeline, in capture order. Its own
-/// state and stream numbers are those of a one-thread pass except for the
-/// stream numbers, which count per worker: views must not need them
-/// beyond telling conversations apart. When a frame or piece of state
-/// spans two pairs (a tunnel, an ICMP error from a router, SDP's media, a
-/// bound reached) the workers stop and the pass is read again in one
-/// thread, so the result never depends on the split.
+/// that many workers ([`split_plan`] says when it is not), each with a
+/// view of its own from `make`; `merge` adds each later worker's view to
+/// the first one's. Each worker reads every record but dissects only the
+/// frames of the IP address pairs it owns ([`wirehunt_dissect::shard`]),
+/// so each conversation's frames meet one pipeline, in capture order, and
+/// its state is what a one-thread pass would hold; only stream numbers
+/// count per worker, so views must not need them beyond telling
+/// conversations apart. When a frame or piece of state spans two pairs (a
+/// tunnel, an ICMP error from a router, SDP's media, a bound reached) the
+/// workers stop and the pass is read again in one thread, so the result
+/// never depends on the split.
 pub fn each_frame_split<V: Send>(
     src: &Source<'_>,
     threads: Option<usize>,
     make: impl Fn() -> V + Sync,
     see: impl Fn(&mut V, &FrameCtx<'_, '_>) + Sync,
-) -> anyhow::Result<(Pass, Vec<V>)> {
+    merge: impl Fn(&mut V, V),
+) -> anyhow::Result<(Pass, V)> {
     if let Some((shared, n)) = split_plan(src, threads)? {
         let abort = std::sync::atomic::AtomicBool::new(false);
         let parts: Vec<anyhow::Result<Part<V>>> = std::thread::scope(|scope| {
@@ -265,14 +259,13 @@ pub fn each_frame_split<V: Send>(
                 Some(f) => eprintln!("wirehunt: split over {n} threads given up at frame {f}"),
             }
         }
-        if crossed.is_none() {
-            let mut views = Vec::with_capacity(n);
-            let mut pass = None;
+        let mut parts = parts.into_iter();
+        if let (None, Some(first)) = (crossed, parts.next()) {
+            let mut view = first.view;
             for p in parts {
-                pass.get_or_insert(p.pass);
-                views.push(p.view);
+                merge(&mut view, p.view);
             }
-            return Ok((pass.expect("at least two workers"), views));
+            return Ok((first.pass, view));
         }
     }
     let mut view = make();
@@ -282,7 +275,7 @@ pub fn each_frame_split<V: Send>(
         }
         true
     })?;
-    Ok((pass, vec![view]))
+    Ok((pass, view))
 }
 
 /// One worker of [`each_frame_split`]: the frames of the address pairs

@@ -110,20 +110,21 @@ fn info(args: &InputArgs) -> anyhow::Result<ExitCode> {
     Ok(pass.finish(&args.capture, "counted"))
 }
 
-/// Reads a capture once for a view that adds frames up, split over
-/// threads when large ([`crate::pass::each_frame_split`]); the views of the
-/// workers come back in order.
+/// Reads a capture once for a view that adds frames up, over `--threads`
+/// threads when given ([`crate::pass::each_frame_split`]).
 fn split_frames<V: Send>(
     args: &InputArgs,
     needs: Needs,
     make: impl Fn() -> V + Sync,
     see: impl Fn(&mut V, &FrameCtx<'_, '_>) + Sync,
-) -> anyhow::Result<(Pass, Vec<V>)> {
+    merge: impl Fn(&mut V, V),
+) -> anyhow::Result<(Pass, V)> {
     crate::pass::each_frame_split(
         &source(args, needs),
         args.threads.map(usize::from),
         make,
         see,
+        merge,
     )
 }
 
@@ -135,12 +136,13 @@ fn phs(args: &InputArgs) -> anyhow::Result<ExitCode> {
         http: true,
         ..Needs::FLOWS
     };
-    let (pass, parts) = split_frames(args, needs, Hierarchy::default, Hierarchy::see)?;
-    let mut parts = parts.into_iter();
-    let mut h = parts.next().unwrap_or_default();
-    for p in parts {
-        h.merge(&p);
-    }
+    let (pass, h) = split_frames(
+        args,
+        needs,
+        Hierarchy::default,
+        Hierarchy::see,
+        Hierarchy::merge,
+    )?;
     let tree = h.tree();
     if args.json {
         print(&(serde_json::to_string(&tree)? + "\n"))?;
@@ -203,7 +205,7 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     } else {
         Needs::NONE
     };
-    let (pass, parts) = split_frames(
+    let (pass, table) = split_frames(
         &args.input,
         needs,
         || ConvTable::new(kind, ConvTable::DEFAULT_MAX_ROWS),
@@ -216,14 +218,8 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
                 c.frame.orig_len,
             )
         },
+        ConvTable::merge,
     )?;
-    let mut parts = parts.into_iter();
-    let mut table = parts
-        .next()
-        .unwrap_or_else(|| ConvTable::new(kind, ConvTable::DEFAULT_MAX_ROWS));
-    for p in parts {
-        table.merge(p);
-    }
     let ports = kind.has_ports();
     let color = color_stdout();
     let mut s = String::new();
@@ -497,12 +493,13 @@ fn expert(args: &ExpertArgs) -> anyhow::Result<ExitCode> {
         Some("note") => Severity::Note,
         _ => Severity::Chat,
     };
-    let (pass, parts) = split_frames(&args.input, Needs::ANALYSIS, Expert::default, Expert::see)?;
-    let mut parts = parts.into_iter();
-    let mut e = parts.next().unwrap_or_default();
-    for p in parts {
-        e.merge(p);
-    }
+    let (pass, e) = split_frames(
+        &args.input,
+        Needs::ANALYSIS,
+        Expert::default,
+        Expert::see,
+        Expert::merge,
+    )?;
     let items: Vec<_> = e
         .items()
         .into_iter()
