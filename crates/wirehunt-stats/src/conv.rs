@@ -81,10 +81,40 @@ impl FromStr for ConvKind {
 }
 
 /// An endpoint address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Addr {
     Mac([u8; 6]),
     Ip(IpAddr),
+}
+
+impl Addr {
+    /// A total order cheaper than the derived one (which compares byte
+    /// by byte), for putting a conversation's ends in a fixed order.
+    fn rank(&self) -> (u8, u128) {
+        match self {
+            Addr::Mac(m) => (
+                0,
+                u128::from(u64::from_be_bytes([
+                    0, 0, m[0], m[1], m[2], m[3], m[4], m[5],
+                ])),
+            ),
+            Addr::Ip(IpAddr::V4(a)) => (1, u128::from(u32::from(*a))),
+            Addr::Ip(IpAddr::V6(a)) => (2, u128::from(*a)),
+        }
+    }
+}
+
+/// One word per address (the tables hash several per frame).
+impl std::hash::Hash for Addr {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        match self {
+            Addr::Mac(m) => h.write_u64(u64::from_le_bytes([
+                m[0], m[1], m[2], m[3], m[4], m[5], 1, 0,
+            ])),
+            Addr::Ip(IpAddr::V4(a)) => h.write_u64(u64::from(u32::from(*a)) | 2 << 32),
+            Addr::Ip(IpAddr::V6(a)) => h.write_u128(u128::from(*a)),
+        }
+    }
 }
 
 impl fmt::Display for Addr {
@@ -175,7 +205,7 @@ struct ConvKey {
 impl ConvKey {
     fn new(src: Addr, sport: u16, dst: Addr, dport: u16, stream: Option<u32>) -> ConvKey {
         let stream = stream.unwrap_or(u32::MAX);
-        if (src, sport) <= (dst, dport) {
+        if (src.rank(), sport) <= (dst.rank(), dport) {
             ConvKey {
                 lo: src,
                 hi: dst,
@@ -203,6 +233,10 @@ pub struct ConvTable {
     /// Row of each `tcp.stream` / `udp.stream` (u32::MAX: none yet).
     by_stream: Vec<u32>,
     convs: Vec<Conversation>,
+    /// The endpoint rows of each conversation's ends A and B (`u32::MAX`:
+    /// none, the endpoint table being full), so that a frame of a known
+    /// conversation counts its endpoints without looking them up.
+    conv_eps: Vec<[u32; 2]>,
     ep_index: HashMap<(Addr, u16), u32, RandomState>,
     endpoints: Vec<Endpoint>,
     /// Where each conversation and endpoint appeared first: frame number
@@ -228,6 +262,7 @@ impl ConvTable {
             conv_index: HashMap::default(),
             by_stream: Vec::new(),
             convs: Vec::new(),
+            conv_eps: Vec::new(),
             ep_index: HashMap::default(),
             endpoints: Vec::new(),
             conv_first: Vec::new(),
@@ -380,56 +415,79 @@ impl ConvTable {
             }
             None => None,
         };
-        match idx {
-            Some(i) => {
-                let c = &mut self.convs[i];
-                if c.a == src && c.b == dst && c.port_a == sport && c.port_b == dport {
-                    c.frames_ab += 1;
-                    c.bytes_ab += len;
-                } else {
-                    c.frames_ba += 1;
-                    c.bytes_ba += len;
-                }
-                c.start_ns = c.start_ns.min(rel);
-                c.end_ns = c.end_ns.max(rel);
+        let ports = self.kind.has_ports();
+        let (sport, dport) = if ports { (sport, dport) } else { (0, 0) };
+        let Some(i) = idx else {
+            self.overflow_frames += 1;
+            let tx = self.endpoint(src, sport);
+            let rx = self.endpoint(dst, dport);
+            self.count_endpoints(tx, rx, len);
+            return;
+        };
+        if i == self.conv_eps.len() {
+            // A new row: its ends' endpoints, made in the order the frame
+            // names them.
+            let tx = self.endpoint(src, sport);
+            let rx = self.endpoint(dst, dport);
+            self.conv_eps.push([tx, rx]);
+        }
+        let c = &mut self.convs[i];
+        let [ea, eb] = self.conv_eps[i];
+        let (tx, rx) = if c.a == src && c.b == dst && c.port_a == sport && c.port_b == dport {
+            c.frames_ab += 1;
+            c.bytes_ab += len;
+            (ea, eb)
+        } else {
+            c.frames_ba += 1;
+            c.bytes_ba += len;
+            (eb, ea)
+        };
+        c.start_ns = c.start_ns.min(rel);
+        c.end_ns = c.end_ns.max(rel);
+        self.count_endpoints(tx, rx, len);
+    }
+
+    /// Counts a frame sent by endpoint row `tx` to row `rx` (`u32::MAX`:
+    /// not counted, the table being full).
+    fn count_endpoints(&mut self, tx: u32, rx: u32, len: u64) {
+        match self.endpoints.get_mut(tx as usize) {
+            Some(e) => {
+                e.tx_frames += 1;
+                e.tx_bytes += len;
             }
             None => self.overflow_frames += 1,
         }
-        let ports = self.kind.has_ports();
-        if let Some(e) = self.endpoint(src, if ports { sport } else { 0 }) {
-            e.tx_frames += 1;
-            e.tx_bytes += len;
-        }
-        if let Some(e) = self.endpoint(dst, if ports { dport } else { 0 }) {
-            e.rx_frames += 1;
-            e.rx_bytes += len;
+        match self.endpoints.get_mut(rx as usize) {
+            Some(e) => {
+                e.rx_frames += 1;
+                e.rx_bytes += len;
+            }
+            None => self.overflow_frames += 1,
         }
     }
 
-    fn endpoint(&mut self, addr: Addr, port: u16) -> Option<&mut Endpoint> {
-        let i = match self.ep_index.get(&(addr, port)) {
-            Some(&i) => i as usize,
-            None if self.endpoints.len() < self.max_rows => {
-                let first = self.appearance();
-                self.ep_first.push(first);
-                self.endpoints.push(Endpoint {
-                    addr,
-                    port,
-                    tx_frames: 0,
-                    tx_bytes: 0,
-                    rx_frames: 0,
-                    rx_bytes: 0,
-                });
-                self.ep_index
-                    .insert((addr, port), (self.endpoints.len() - 1) as u32);
-                self.endpoints.len() - 1
-            }
-            None => {
-                self.overflow_frames += 1;
-                return None;
-            }
-        };
-        self.endpoints.get_mut(i)
+    /// The row of an endpoint, made if new; `u32::MAX` when the table is
+    /// full.
+    fn endpoint(&mut self, addr: Addr, port: u16) -> u32 {
+        if let Some(&i) = self.ep_index.get(&(addr, port)) {
+            return i;
+        }
+        if self.endpoints.len() >= self.max_rows {
+            return u32::MAX;
+        }
+        let first = self.appearance();
+        self.ep_first.push(first);
+        let i = self.endpoints.len() as u32;
+        self.endpoints.push(Endpoint {
+            addr,
+            port,
+            tx_frames: 0,
+            tx_bytes: 0,
+            rx_frames: 0,
+            rx_bytes: 0,
+        });
+        self.ep_index.insert((addr, port), i);
+        i
     }
 
     /// Adds the rows of a table of the same kind counted over other frames
@@ -523,6 +581,17 @@ impl ConvTable {
         for (i, e) in self.endpoints.iter().enumerate() {
             self.ep_index.insert((e.addr, e.port), i as u32);
         }
+        let row = |addr, port| {
+            self.ep_index
+                .get(&(addr, port))
+                .copied()
+                .unwrap_or(u32::MAX)
+        };
+        self.conv_eps = self
+            .convs
+            .iter()
+            .map(|c| [row(c.a, c.port_a), row(c.b, c.port_b)])
+            .collect();
     }
 
     /// Conversations in order of appearance.

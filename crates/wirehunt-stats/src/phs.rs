@@ -8,6 +8,8 @@
 //! where tshark may name an application protocol: [`Hierarchy::undecoded`]
 //! counts those frames so the output can say how much that is.
 
+use foldhash::fast::RandomState;
+use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 use wirehunt_fields::FrameCtx;
 use wirehunt_fields::protocols::write_hierarchy_path;
@@ -38,7 +40,16 @@ pub struct Hierarchy {
     bytes: u64,
     undecoded: u64,
     scratch: Vec<u8>,
+    /// The nodes each path seen so far goes through (a range of
+    /// `path_nodes`) and how many of its steps are `data`: most frames
+    /// take a path seen before, and then cost one lookup.
+    paths: HashMap<Box<[u8]>, (u32, u32, u32), RandomState>,
+    path_nodes: Vec<u32>,
 }
+
+/// Most paths remembered; frames of later new paths are counted step by
+/// step.
+const MAX_PATHS: usize = 4096;
 
 /// Most distinct nodes kept (a hostile capture could nest endlessly
 /// varied tunnels); later new paths stop at the last known node.
@@ -53,6 +64,8 @@ impl Default for Hierarchy {
             bytes: 0,
             undecoded: 0,
             scratch: Vec::with_capacity(128),
+            paths: HashMap::default(),
+            path_nodes: Vec::new(),
         }
     }
 }
@@ -71,21 +84,42 @@ impl Hierarchy {
             chain.extend_from_slice(b"pkt_comment:");
         }
         write_hierarchy_path(ctx, &mut chain);
-        let mut parent: Option<u32> = None;
+        if let Some(&(start, end, data)) = self.paths.get(chain.as_slice()) {
+            self.undecoded += u64::from(data);
+            for &i in &self.path_nodes[start as usize..end as usize] {
+                let n = &mut self.nodes[i as usize];
+                n.frames += 1;
+                n.bytes += len;
+            }
+            self.scratch = chain;
+            return;
+        }
+        let start = self.path_nodes.len();
+        let (mut parent, mut data, mut whole) = (None, 0, true);
         for name in chain.split(|&c| c == b':') {
             if name.is_empty() {
                 continue;
             }
             if name == b"data" {
                 self.undecoded += 1;
+                data += 1;
             }
             let Some(idx) = self.child(parent, name, ctx.frame.number) else {
+                whole = false;
                 break;
             };
             let n = &mut self.nodes[idx as usize];
             n.frames += 1;
             n.bytes += len;
             parent = Some(idx);
+            self.path_nodes.push(idx);
+        }
+        if whole && self.paths.len() < MAX_PATHS {
+            let end = self.path_nodes.len() as u32;
+            self.paths
+                .insert(chain.as_slice().into(), (start as u32, end, data));
+        } else {
+            self.path_nodes.truncate(start);
         }
         self.scratch = chain;
     }
