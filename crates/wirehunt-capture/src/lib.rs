@@ -34,7 +34,7 @@ pub use error::CaptureError;
 pub use frame::{CustomBlock, Frame};
 pub use info::{CaptureInfo, FileFormat, Interface, Section, TimePrecision};
 pub use linktype::LinkType;
-pub use reader::{CaptureReader, OpenOptions, SharedCapture};
+pub use reader::{CaptureReader, FrameRef, OpenOptions, SharedCapture};
 pub use source::prefetch;
 pub use writer::PcapWriter;
 

@@ -135,6 +135,85 @@ impl SharedCapture {
     pub fn reader(&self) -> Result<CaptureReader, CaptureError> {
         CaptureReader::new(Source::whole(Backing::Map(Arc::clone(&self.map))), false)
     }
+
+    /// Where a frame read from this file by [`SharedCapture::reader`]
+    /// lies, to be handed to another thread; `None` when its bytes are not
+    /// in the map (never for frames of this file's readers).
+    pub fn locate(&self, frame: &Frame<'_>) -> Option<FrameRef> {
+        Some(FrameRef {
+            number: frame.number,
+            ts_ns: frame.ts_ns,
+            has_ts: frame.has_ts,
+            orig_len: frame.orig_len,
+            link_type: frame.link_type,
+            interface: frame.interface,
+            precision: frame.precision,
+            offset: frame.offset,
+            data: self.span(frame.data)?,
+            options: self.span(frame.options)?,
+            options_big_endian: frame.options_big_endian,
+            custom: frame.custom,
+        })
+    }
+
+    /// Start and length of `part` in the map (an empty part anywhere is
+    /// the empty span).
+    fn span(&self, part: &[u8]) -> Option<(usize, usize)> {
+        if part.is_empty() {
+            return Some((0, 0));
+        }
+        // Addresses compared as numbers: no pointer is made from them.
+        let at = (part.as_ptr() as usize).checked_sub(self.map.as_ptr() as usize)?;
+        (at.checked_add(part.len())? <= self.map.len()).then_some((at, part.len()))
+    }
+
+    fn bytes(&self, (at, len): (usize, usize)) -> &[u8] {
+        self.map.get(at..at + len).unwrap_or_default()
+    }
+
+    /// The captured bytes of a located frame.
+    pub fn data(&self, r: &FrameRef) -> &[u8] {
+        self.bytes(r.data)
+    }
+
+    /// The frame `r` locates, with `lookahead` as its hint of what comes
+    /// next (see [`Frame::lookahead`]).
+    pub fn frame<'a>(&'a self, r: &FrameRef, lookahead: &'a [u8]) -> Frame<'a> {
+        Frame {
+            number: r.number,
+            ts_ns: r.ts_ns,
+            has_ts: r.has_ts,
+            orig_len: r.orig_len,
+            link_type: r.link_type,
+            interface: r.interface,
+            precision: r.precision,
+            offset: r.offset,
+            data: self.bytes(r.data),
+            custom: r.custom,
+            lookahead,
+            options: self.bytes(r.options),
+            options_big_endian: r.options_big_endian,
+        }
+    }
+}
+
+/// A frame of a [`SharedCapture`] by its place in the map rather than by
+/// reference: small, and free of the reader's borrow, so that the thread
+/// reading the records can hand frames to others.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameRef {
+    number: u64,
+    ts_ns: i64,
+    has_ts: bool,
+    orig_len: u32,
+    link_type: LinkType,
+    interface: u32,
+    precision: TimePrecision,
+    offset: u64,
+    data: (usize, usize),
+    options: (usize, usize),
+    options_big_endian: bool,
+    custom: Option<CustomBlock>,
 }
 
 fn gzip_magic(b: &[u8]) -> bool {

@@ -195,13 +195,69 @@ fn split_plan(
     Ok(shared.map(|s| (s, n)))
 }
 
-/// What one worker of a split pass leaves.
+/// What the reading worker of a split pass leaves.
 struct Part<V> {
     pass: Pass,
     view: V,
     /// The frame at which the worker met a frame (or state) shared with
     /// another worker, or saw another worker stop, and stopped.
     crossed: Option<u64>,
+}
+
+/// Frames the reading worker hands another at a time.
+const BATCH: usize = 1024;
+/// Batches on their way to one worker; the reader waits beyond that, so
+/// that memory stays bounded whatever the workers' speed.
+const BATCHES_AHEAD: usize = 4;
+
+/// How many frames ahead a worker asks for the first [`PREFETCH_BYTES`]
+/// of a frame.
+const PREFETCH_FRAMES: usize = 8;
+const PREFETCH_BYTES: usize = 128;
+
+/// Frames for one worker, and the time of the capture's first frame.
+struct Batch {
+    first_ts_ns: i64,
+    frames: Vec<wirehunt_capture::FrameRef>,
+}
+
+/// Which worker owns an address pair ([`wirehunt_dissect::shard`]). The
+/// reading worker also walks every record and reads every frame's
+/// addresses for the others, so it owns a smaller share of the pairs.
+#[derive(Clone, Copy)]
+struct Shares {
+    workers: u64,
+    /// Pair keys (their top 32 bits) below this belong to the reader.
+    reader: u64,
+}
+
+impl Shares {
+    fn new(workers: usize) -> Shares {
+        let workers = workers.max(1) as u64;
+        // The reader's share of the pairs, in percent: the others split
+        // the rest evenly. Its walk over the records costs about as much as a
+        // fifth of the dissection on the mixed workload.
+        let pct = (100 / workers).saturating_sub(20);
+        Shares {
+            workers,
+            reader: (pct << 32) / 100,
+        }
+    }
+
+    fn owner(&self, key: u64) -> usize {
+        let x = key >> 32;
+        if self.workers == 1 || x < self.reader {
+            return 0;
+        }
+        (1 + (x - self.reader) * (self.workers - 1) / ((1u64 << 32) - self.reader)) as usize
+    }
+
+    /// Whether every IP header of a frame belongs to worker `me`, and ARP
+    /// (whose duplicate check spans pairs) only to the reader.
+    fn holds(&self, me: usize, pkt: &wirehunt_dissect::Packet<'_>) -> bool {
+        wirehunt_dissect::shard::layer_pairs(pkt).all(|k| self.owner(k) == me)
+            && (me == 0 || !pkt.has(wirehunt_dissect::Proto::Arp))
+    }
 }
 
 /// Reads a capture once, like [`each_frame`], for views that only add
@@ -211,15 +267,16 @@ struct Part<V> {
 /// With `threads` of 2 or more, a regular file is mapped and split over
 /// that many workers ([`split_plan`] says when it is not), each with a
 /// view of its own from `make`; `merge` adds each later worker's view to
-/// the first one's. Each worker reads every record but dissects only the
-/// frames of the IP address pairs it owns ([`wirehunt_dissect::shard`]),
-/// so each conversation's frames meet one pipeline, in capture order, and
-/// its state is what a one-thread pass would hold; only stream numbers
-/// count per worker, so views must not need them beyond telling
-/// conversations apart. When a frame or piece of state spans two pairs (a
-/// tunnel, an ICMP error from a router, SDP's media, a bound reached) the
-/// workers stop and the pass is read again in one thread, so the result
-/// never depends on the split.
+/// the first one's. The first worker reads the records and hands each
+/// frame to the worker that owns its pair of IP addresses
+/// ([`wirehunt_dissect::shard`]), by its place in the map, so each
+/// conversation's frames meet one pipeline, in capture order, and its
+/// state is what a one-thread pass would hold; only stream numbers count
+/// per worker, so views must not need them beyond telling conversations
+/// apart. When a frame or piece of state spans two pairs (a tunnel, an
+/// ICMP error from a router, SDP's media, a bound reached) the workers
+/// stop and the pass is read again in one thread, so the result never
+/// depends on the split.
 pub fn each_frame_split<V: Send>(
     src: &Source<'_>,
     threads: Option<usize>,
@@ -227,31 +284,59 @@ pub fn each_frame_split<V: Send>(
     see: impl Fn(&mut V, &FrameCtx<'_, '_>) + Sync,
     merge: impl Fn(&mut V, V),
 ) -> anyhow::Result<(Pass, V)> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc::{channel, sync_channel};
     if let Some((shared, n)) = split_plan(src, threads)? {
-        let abort = std::sync::atomic::AtomicBool::new(false);
-        let parts: Vec<anyhow::Result<Part<V>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..n)
-                .map(|me| {
-                    let (shared, abort, make, see) = (&shared, &abort, &make, &see);
+        let abort = AtomicBool::new(false);
+        let shares = Shares::new(n);
+        let (part, others) = std::thread::scope(|scope| {
+            let (free, returned) = channel();
+            let mut senders = Vec::new();
+            let mut handles = Vec::new();
+            for me in 1..n {
+                let (tx, rx) = sync_channel(BATCHES_AHEAD);
+                senders.push(tx);
+                let (shared, abort, make, see, free) = (&shared, &abort, &make, &see, free.clone());
+                let worker = move || {
+                    let (view, crossed) =
+                        split_worker(src, shared, &shares, me, abort, rx, free, make(), see);
+                    if crossed.is_some() {
+                        abort.store(true, Ordering::Relaxed);
+                    }
+                    (view, crossed)
+                };
+                handles.push(
                     std::thread::Builder::new()
                         .name(format!("wirehunt-{me}"))
-                        .spawn_scoped(scope, move || {
-                            let part = split_worker(src, shared, me, n, abort, make(), see);
-                            if part.as_ref().map_or(true, |p| p.crossed.is_some()) {
-                                abort.store(true, std::sync::atomic::Ordering::Relaxed);
-                            }
-                            part
-                        })
-                        .expect("spawning a worker thread")
-                })
-                .collect();
-            handles
+                        .spawn_scoped(scope, worker)
+                        .expect("spawning a worker thread"),
+                );
+            }
+            drop(free);
+            let part = split_reader(
+                src,
+                &shared,
+                &shares,
+                &abort,
+                senders,
+                returned,
+                make(),
+                &see,
+            );
+            if part.as_ref().map_or(true, |p| p.crossed.is_some()) {
+                abort.store(true, Ordering::Relaxed);
+            }
+            let others: Vec<(V, Option<u64>)> = handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
+                .collect();
+            (part, others)
         });
-        let parts = parts.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
-        let crossed = parts.iter().filter_map(|p| p.crossed).min();
+        let part = part?;
+        let crossed = std::iter::once(part.crossed)
+            .chain(others.iter().map(|o| o.1))
+            .flatten()
+            .min();
         // For tests and benchmarks: whether the split held.
         if std::env::var_os("WIREHUNT_TRACE_SPLIT").is_some() {
             match crossed {
@@ -259,13 +344,12 @@ pub fn each_frame_split<V: Send>(
                 Some(f) => eprintln!("wirehunt: split over {n} threads given up at frame {f}"),
             }
         }
-        let mut parts = parts.into_iter();
-        if let (None, Some(first)) = (crossed, parts.next()) {
-            let mut view = first.view;
-            for p in parts {
-                merge(&mut view, p.view);
+        if crossed.is_none() {
+            let mut view = part.view;
+            for (other, _) in others {
+                merge(&mut view, other);
             }
-            return Ok((first.pass, view));
+            return Ok((part.pass, view));
         }
     }
     let mut view = make();
@@ -278,18 +362,20 @@ pub fn each_frame_split<V: Send>(
     Ok((pass, view))
 }
 
-/// One worker of [`each_frame_split`]: the frames of the address pairs
-/// `me` owns, of `n`.
-fn split_worker<V>(
+/// The reading worker of [`each_frame_split`]: reads every record, counts
+/// the frames of the pairs it owns and sends the others' on in batches.
+#[allow(clippy::too_many_arguments)]
+fn split_reader<V>(
     src: &Source<'_>,
     shared: &wirehunt_capture::SharedCapture,
-    me: usize,
-    n: usize,
+    shares: &Shares,
     abort: &std::sync::atomic::AtomicBool,
+    senders: Vec<std::sync::mpsc::SyncSender<Batch>>,
+    returned: std::sync::mpsc::Receiver<Vec<wirehunt_capture::FrameRef>>,
     mut view: V,
     see: &(impl Fn(&mut V, &FrameCtx<'_, '_>) + Sync),
 ) -> anyhow::Result<Part<V>> {
-    use wirehunt_dissect::shard::{frame_pair, layer_pairs, worker_of};
+    use wirehunt_dissect::shard::frame_pair;
     let mut bpf = match src.capture_filter {
         Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
         None => None,
@@ -297,43 +383,86 @@ fn split_worker<V>(
     let mut reader = shared
         .reader()
         .with_context(|| format!("{}", src.path.display()))?;
+    let n = senders.len() + 1;
     // The conversation table's room is shared out, so that the workers
     // together hold what one pass would.
     let mut pipeline =
         wirehunt_fields::pipeline::Pipeline::new(src.needs, (src.max_conversations / n).max(1));
-    let mut progress = (me == 0).then(|| Progress::new(Some(shared.len())));
+    let mut progress = Progress::new(Some(shared.len()));
+    let mut batches: Vec<Vec<_>> = senders.iter().map(|_| Vec::with_capacity(BATCH)).collect();
     let (mut first_ts, mut crossed) = (None, None);
-    let (frames, damage) = read_all(&mut reader, u64::MAX, progress.as_mut(), |frame, n_read| {
-        if n_read.is_multiple_of(16_384) && abort.load(std::sync::atomic::Ordering::Relaxed) {
-            crossed = Some(u64::MAX);
-            return false;
-        }
-        let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
-        let owner = frame_pair(frame.data, frame.link_type).map_or(0, |k| worker_of(k, n));
-        if owner != me {
-            return true;
-        }
-        if let Some(b) = bpf.as_mut()
-            && !b.matches(frame.link_type, frame.data)
-        {
-            return true;
-        }
-        let kept = pipeline.run(frame, first_ts_ns, |ctx| {
-            // Every IP header of the frame must belong here, and ARP (whose
-            // duplicate check spans pairs) only to the first worker.
-            let here = layer_pairs(ctx.pkt).all(|k| worker_of(k, n) == me)
-                && (me == 0 || !ctx.pkt.has(wirehunt_dissect::Proto::Arp));
-            if here {
-                see(&mut view, ctx);
+    let (frames, damage) = read_all(
+        &mut reader,
+        u64::MAX,
+        Some(&mut progress),
+        |frame, n_read| {
+            if n_read.is_multiple_of(16_384) && abort.load(std::sync::atomic::Ordering::Relaxed) {
+                crossed = Some(u64::MAX);
+                return false;
             }
-            here
-        });
-        if !kept || !pipeline.keyed_by_pairs() {
-            crossed = Some(frame.number);
-            return false;
+            let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
+            if let Some(b) = bpf.as_mut()
+                && !b.matches(frame.link_type, frame.data)
+            {
+                return true;
+            }
+            let owner = frame_pair(frame.data, frame.link_type).map_or(0, |k| shares.owner(k));
+            if owner != 0 {
+                let (Some(at), Some(batch)) = (shared.locate(frame), batches.get_mut(owner - 1))
+                else {
+                    crossed = Some(frame.number);
+                    return false;
+                };
+                batch.push(at);
+                if batch.len() == BATCH {
+                    let mut next = returned
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                    next.clear();
+                    let frames = std::mem::replace(batch, next);
+                    if senders[owner - 1]
+                        .send(Batch {
+                            first_ts_ns,
+                            frames,
+                        })
+                        .is_err()
+                    {
+                        // The worker stopped.
+                        crossed = Some(frame.number);
+                        return false;
+                    }
+                }
+                return true;
+            }
+            let kept = pipeline.run(frame, first_ts_ns, |ctx| {
+                let here = shares.holds(0, ctx.pkt);
+                if here {
+                    see(&mut view, ctx);
+                }
+                here
+            });
+            if !kept || !pipeline.keyed_by_pairs() {
+                crossed = Some(frame.number);
+                return false;
+            }
+            true
+        },
+    );
+    if crossed.is_none() {
+        let first_ts_ns = first_ts.unwrap_or(0);
+        for (tx, frames) in senders.iter().zip(batches) {
+            if !frames.is_empty()
+                && tx
+                    .send(Batch {
+                        first_ts_ns,
+                        frames,
+                    })
+                    .is_err()
+            {
+                crossed = Some(u64::MAX);
+            }
         }
-        true
-    });
+    }
     Ok(Part {
         pass: Pass {
             info: reader.info().clone(),
@@ -344,4 +473,58 @@ fn split_worker<V>(
         view,
         crossed,
     })
+}
+
+/// A worker of [`each_frame_split`] other than the reader: counts the
+/// frames it is sent, in order, until the reader is done. Returns its view
+/// and the frame at which it met one shared with another worker, or saw
+/// another stop.
+#[allow(clippy::too_many_arguments)]
+fn split_worker<V>(
+    src: &Source<'_>,
+    shared: &wirehunt_capture::SharedCapture,
+    shares: &Shares,
+    me: usize,
+    abort: &std::sync::atomic::AtomicBool,
+    batches: std::sync::mpsc::Receiver<Batch>,
+    free: std::sync::mpsc::Sender<Vec<wirehunt_capture::FrameRef>>,
+    mut view: V,
+    see: &(impl Fn(&mut V, &FrameCtx<'_, '_>) + Sync),
+) -> (V, Option<u64>) {
+    let n = shares.workers as usize;
+    let mut pipeline =
+        wirehunt_fields::pipeline::Pipeline::new(src.needs, (src.max_conversations / n).max(1));
+    while let Ok(batch) = batches.recv() {
+        if abort.load(std::sync::atomic::Ordering::Relaxed) {
+            return (view, Some(u64::MAX));
+        }
+        for (i, at) in batch.frames.iter().enumerate() {
+            // The headers of the frames a little further on are asked into
+            // the cache: the reader brought them into another core's.
+            if let Some(r) = batch.frames.get(i + PREFETCH_FRAMES) {
+                let d = shared.data(r);
+                wirehunt_capture::prefetch(&d[..d.len().min(PREFETCH_BYTES)]);
+            }
+            // The next frame's first bytes, as the reader would give them.
+            let next = batch.frames.get(i + 1).map_or(&[][..], |r| {
+                let d = shared.data(r);
+                &d[..d.len().min(128)]
+            });
+            let frame = shared.frame(at, next);
+            let kept = pipeline.run(&frame, batch.first_ts_ns, |ctx| {
+                let here = shares.holds(me, ctx.pkt);
+                if here {
+                    see(&mut view, ctx);
+                }
+                here
+            });
+            if !kept || !pipeline.keyed_by_pairs() {
+                return (view, Some(frame.number));
+            }
+        }
+        let mut frames = batch.frames;
+        frames.clear();
+        let _ = free.send(frames);
+    }
+    (view, None)
 }
