@@ -310,6 +310,7 @@ impl<'a> Packet<'a> {
         (0..self.layers().len()).filter_map(|i| self.transport_at(i))
     }
 
+    #[inline]
     fn transport_at(&self, t: usize) -> Option<Transport> {
         let layers = self.layers();
         if !matches!(layers.get(t)?.proto, Proto::Tcp | Proto::Udp) {

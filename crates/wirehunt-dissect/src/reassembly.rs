@@ -160,14 +160,15 @@ impl IpReassembly {
         orig_len: usize,
         link_type: crate::LinkType,
     ) -> Packet<'s> {
-        let pkt = crate::dissect_frame(data, orig_len, link_type);
-        if !pkt.fragment() {
-            return pkt;
+        // One packet, returned on every path, so that it is built where
+        // the caller wants it rather than moved there (it is large).
+        let mut pkt = crate::dissect_frame(data, orig_len, link_type);
+        if pkt.fragment()
+            && let Some(whole) = self.feed(&pkt)
+        {
+            pkt = crate::dissect_reassembled(whole, link_type);
         }
-        match self.feed(&pkt) {
-            Some(whole) => crate::dissect_reassembled(whole, link_type),
-            None => pkt,
-        }
+        pkt
     }
 
     /// Datagrams given up because too many were waiting.

@@ -195,8 +195,8 @@ impl Endpoint {
 /// port is any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct ConvKey {
-    lo: Addr,
-    hi: Addr,
+    lo: (u8, u128),
+    hi: (u8, u128),
     lo_port: u16,
     hi_port: u16,
     stream: u32,
@@ -205,18 +205,19 @@ struct ConvKey {
 impl ConvKey {
     fn new(src: Addr, sport: u16, dst: Addr, dport: u16, stream: Option<u32>) -> ConvKey {
         let stream = stream.unwrap_or(u32::MAX);
-        if (src.rank(), sport) <= (dst.rank(), dport) {
+        let (s, d) = (src.rank(), dst.rank());
+        if (s, sport) <= (d, dport) {
             ConvKey {
-                lo: src,
-                hi: dst,
+                lo: s,
+                hi: d,
                 lo_port: sport,
                 hi_port: dport,
                 stream,
             }
         } else {
             ConvKey {
-                lo: dst,
-                hi: src,
+                lo: d,
+                hi: s,
                 lo_port: dport,
                 hi_port: sport,
                 stream,
@@ -237,7 +238,7 @@ pub struct ConvTable {
     /// none, the endpoint table being full), so that a frame of a known
     /// conversation counts its endpoints without looking them up.
     conv_eps: Vec<[u32; 2]>,
-    ep_index: HashMap<(Addr, u16), u32, RandomState>,
+    ep_index: HashMap<((u8, u128), u16), u32, RandomState>,
     endpoints: Vec<Endpoint>,
     /// Where each conversation and endpoint appeared first: frame number
     /// times 256 plus its place among the rows that frame made (orders
@@ -469,7 +470,7 @@ impl ConvTable {
     /// The row of an endpoint, made if new; `u32::MAX` when the table is
     /// full.
     fn endpoint(&mut self, addr: Addr, port: u16) -> u32 {
-        if let Some(&i) = self.ep_index.get(&(addr, port)) {
+        if let Some(&i) = self.ep_index.get(&(addr.rank(), port)) {
             return i;
         }
         if self.endpoints.len() >= self.max_rows {
@@ -486,7 +487,7 @@ impl ConvTable {
             rx_frames: 0,
             rx_bytes: 0,
         });
-        self.ep_index.insert((addr, port), i);
+        self.ep_index.insert((addr.rank(), port), i);
         i
     }
 
@@ -540,7 +541,7 @@ impl ConvTable {
             }
         }
         for (e, first) in other.endpoints.into_iter().zip(other.ep_first) {
-            match self.ep_index.get(&(e.addr, e.port)) {
+            match self.ep_index.get(&(e.addr.rank(), e.port)) {
                 Some(&i) => {
                     let mine = &mut self.endpoints[i as usize];
                     mine.tx_frames += e.tx_frames;
@@ -552,7 +553,7 @@ impl ConvTable {
                 }
                 None if self.endpoints.len() < self.max_rows => {
                     self.ep_index
-                        .insert((e.addr, e.port), self.endpoints.len() as u32);
+                        .insert((e.addr.rank(), e.port), self.endpoints.len() as u32);
                     self.endpoints.push(e);
                     self.ep_first.push(first);
                 }
@@ -579,11 +580,11 @@ impl ConvTable {
         }
         self.ep_index.clear();
         for (i, e) in self.endpoints.iter().enumerate() {
-            self.ep_index.insert((e.addr, e.port), i as u32);
+            self.ep_index.insert((e.addr.rank(), e.port), i as u32);
         }
-        let row = |addr, port| {
+        let row = |addr: Addr, port| {
             self.ep_index
-                .get(&(addr, port))
+                .get(&(addr.rank(), port))
                 .copied()
                 .unwrap_or(u32::MAX)
         };

@@ -235,9 +235,9 @@ impl Shares {
     fn new(workers: usize) -> Shares {
         let workers = workers.max(1) as u64;
         // The reader's share of the pairs, in percent: the others split
-        // the rest evenly. Its walk over the records costs about as much as a
-        // fifth of the dissection on the mixed workload.
-        let pct = (100 / workers).saturating_sub(20);
+        // the rest evenly. On the mixed workload its walk over the records
+        // costs about as much as a third of the dissection.
+        let pct = (100 / workers).saturating_sub(30);
         Shares {
             workers,
             reader: (pct << 32) / 100,
