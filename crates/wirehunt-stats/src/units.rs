@@ -49,7 +49,8 @@ pub fn nstime_to_sec(ns: i64) -> f64 {
 
 /// `n` with a thin separator every three digits ("1,234,567").
 pub fn grouped(n: u64) -> String {
-    let s = n.to_string();
+    let mut digits = itoa::Buffer::new();
+    let s = digits.format(n);
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i).is_multiple_of(3) {

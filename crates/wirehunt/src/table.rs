@@ -35,50 +35,73 @@ impl Table {
 
     pub fn render(&self, color: bool) -> String {
         let n = self.head.len();
-        let mut width: Vec<usize> = self.head.iter().map(|(h, _)| h.chars().count()).collect();
+        let mut width: Vec<usize> = self.head.iter().map(|(h, _)| text_width(h)).collect();
+        let mut bytes = 0;
         for r in &self.rows {
             for (i, c) in r.iter().enumerate().take(n) {
-                width[i] = width[i].max(c.chars().count());
+                width[i] = width[i].max(text_width(c));
+                bytes += c.len();
             }
         }
-        let mut out = String::new();
-        let line = |cells: &[String], out: &mut String| {
-            let mut s = String::new();
-            for (i, c) in cells.iter().enumerate().take(n) {
+        let line_width: usize = width.iter().sum::<usize>() + 2 * n + 1;
+        let mut out = String::with_capacity(bytes.max(line_width * (self.rows.len() + 1)) + 16);
+        // Cells padded to their column's width, two spaces apart, without
+        // spaces at the end of the line.
+        let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
+            let start = out.len();
+            for (i, c) in cells.enumerate().take(n) {
                 if i > 0 {
-                    s.push_str("  ");
+                    out.push_str("  ");
                 }
-                let pad = width[i].saturating_sub(c.chars().count());
-                let last = i + 1 == n;
+                let pad = width[i].saturating_sub(text_width(c));
                 match self.head[i].1 {
                     Align::Right => {
-                        s.push_str(&" ".repeat(pad));
-                        s.push_str(c);
+                        spaces(out, pad);
+                        out.push_str(c);
                     }
                     Align::Left => {
-                        s.push_str(c);
-                        if !last {
-                            s.push_str(&" ".repeat(pad));
+                        out.push_str(c);
+                        if i + 1 < n {
+                            spaces(out, pad);
                         }
                     }
                 }
             }
-            out.push_str(s.trim_end());
+            let kept = out[start..].trim_end().len();
+            out.truncate(start + kept);
             out.push('\n');
         };
-        let heads: Vec<String> = self.head.iter().map(|(h, _)| h.clone()).collect();
         if color {
             out.push_str("\x1b[1m");
         }
-        line(&heads, &mut out);
+        line(&mut self.head.iter().map(|(h, _)| h.as_str()), &mut out);
         if color {
             out.pop();
             out.push_str("\x1b[0m\n");
         }
         for r in &self.rows {
-            line(r, &mut out);
+            line(&mut r.iter().map(String::as_str), &mut out);
         }
         out
+    }
+}
+
+/// Characters in `s` (its width in a terminal, for the text tables hold).
+fn text_width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
+fn spaces(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        left -= k;
     }
 }
 
