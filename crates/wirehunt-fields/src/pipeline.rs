@@ -36,7 +36,7 @@ impl Pipeline {
             ConversationTable::new(FlowConfig {
                 max_conversations: max_conversations.max(1),
                 tcp,
-                udp: if tcp || needs.udp_flows {
+                udp: if needs.udp_flows {
                     UdpTracking::All
                 } else {
                     UdpTracking::Tunnels

@@ -200,10 +200,17 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     let sort: SortBy = args.sort.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     // Stream numbers split TCP and UDP conversations; endpoints and the
     // address-only kinds do without them.
-    let needs = if kind.has_ports() && !endpoints {
-        Needs::FLOWS
-    } else {
-        Needs::NONE
+    let needs = match kind {
+        _ if endpoints => Needs::NONE,
+        ConvKind::Tcp => Needs {
+            udp_flows: false,
+            ..Needs::FLOWS
+        },
+        ConvKind::Udp => Needs {
+            tcp_flows: false,
+            ..Needs::FLOWS
+        },
+        _ => Needs::NONE,
     };
     let (pass, table) = split_frames(
         &args.input,
