@@ -90,8 +90,9 @@ pub struct InputArgs {
     #[arg(long)]
     pub no_mmap: bool,
     /// Read a regular file in N threads (phs, conv, endpoints and expert;
-    /// other views use one). The output is the same for any N. Default 1:
-    /// on two cores, one thread with the read-ahead thread is as fast.
+    /// other views use one): one walks the records and hands each frame to
+    /// the thread owning its address pair. The output is the same for any
+    /// N. Default 1: on two cores a split gains a tenth at most.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 }
