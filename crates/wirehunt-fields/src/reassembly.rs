@@ -25,7 +25,7 @@ pub enum HttpView<'b> {
     /// No complete message ends in this frame.
     None,
     /// The message this frame completes (as much of it as is kept,
-    /// [`MAX_KEPT`]).
+    /// `MAX_KEPT`).
     Message(&'b [u8]),
     /// The segment's data belongs to an HTTP conversation but starts no
     /// message (Wireshark's "Continuation").

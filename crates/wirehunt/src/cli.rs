@@ -175,6 +175,8 @@ pub struct PacketsArgs {
     pub display_filter: Option<String>,
     /// Capture filter in tcpdump's syntax (libpcap), applied before anything
     /// else, e.g. -f 'tcp[tcpflags] & (tcp-rst) != 0'.
+    // The brackets are tcpdump's, not a link (the comment is the help text).
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(short = 'f', value_name = "BPF")]
     pub capture_filter: Option<String>,
     /// A field to print (repeatable), e.g. -e ip.src -e tcp.stream.
