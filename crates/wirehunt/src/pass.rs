@@ -528,3 +528,38 @@ fn split_worker<V>(
     }
     (view, None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Shares;
+
+    #[test]
+    fn shares_give_every_worker_pairs_and_the_reader_less() {
+        for workers in 1..=6usize {
+            let shares = Shares::new(workers);
+            let mut counts = vec![0u64; workers];
+            let samples = 100_000u64;
+            for i in 0..samples {
+                // Keys spread evenly over the whole range.
+                let key = i.wrapping_mul(u64::MAX / samples);
+                let owner = shares.owner(key);
+                assert!(owner < workers, "{workers} workers: owner {owner}");
+                counts[owner] += 1;
+            }
+            let even = samples / workers as u64;
+            if workers == 1 {
+                assert_eq!(counts[0], samples);
+                continue;
+            }
+            // The reader keeps 30 points less than an even share.
+            let reader_pct = counts[0] * 100 / samples;
+            assert_eq!(reader_pct, (100 / workers as u64).saturating_sub(30));
+            for (w, &c) in counts.iter().enumerate().skip(1) {
+                assert!(
+                    c >= even,
+                    "{workers} workers: worker {w} got {c} of {samples}"
+                );
+            }
+        }
+    }
+}
