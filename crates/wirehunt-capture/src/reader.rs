@@ -95,14 +95,16 @@ fn open_file(path: &Path, map: bool) -> Result<Opened, CaptureError> {
     // if another process truncates the file while we read, the OS may
     // signal SIGBUS, as for every mmap-based reader (ripgrep documents
     // the same trade-off). Reading as a stream (the default on more than
-    // one core, or `--no-mmap`) avoids it.
+    // one core unless `--threads` splits the pass, or `--no-mmap`) avoids
+    // it.
     #[allow(unsafe_code)]
     let map = unsafe { Mmap::map(&file)? };
     Ok(Opened::Map(Arc::new(map)))
 }
 
-/// A capture file mapped once, for several readers at a time (the threads
-/// of a split pass each read every record).
+/// A capture file mapped once: its reader walks the records, and the frames
+/// it finds can be handed to other threads by their place in the map
+/// ([`FrameRef`]), as a split pass does.
 #[derive(Clone)]
 pub struct SharedCapture {
     map: Arc<Mmap>,

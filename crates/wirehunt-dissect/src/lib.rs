@@ -110,9 +110,7 @@ impl Proto {
             Proto::Http => "http",
         }
     }
-}
 
-impl Proto {
     /// Wireshark's short name of the protocol (the expert view's Protocol
     /// column).
     pub fn short_name(self) -> &'static str {

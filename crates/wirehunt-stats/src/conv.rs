@@ -81,15 +81,16 @@ impl FromStr for ConvKind {
 }
 
 /// An endpoint address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Addr {
     Mac([u8; 6]),
     Ip(IpAddr),
 }
 
 impl Addr {
-    /// A total order cheaper than the derived one (which compares byte
-    /// by byte), for putting a conversation's ends in a fixed order.
+    /// The address as its kind and one number: the tables' key, and an
+    /// order (MAC, then IPv4, then IPv6, each by value) cheaper than the
+    /// derived one, which compares byte by byte.
     fn rank(&self) -> (u8, u128) {
         match self {
             Addr::Mac(m) => (
@@ -100,19 +101,6 @@ impl Addr {
             ),
             Addr::Ip(IpAddr::V4(a)) => (1, u128::from(u32::from(*a))),
             Addr::Ip(IpAddr::V6(a)) => (2, u128::from(*a)),
-        }
-    }
-}
-
-/// One word per address (the tables hash several per frame).
-impl std::hash::Hash for Addr {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        match self {
-            Addr::Mac(m) => h.write_u64(u64::from_le_bytes([
-                m[0], m[1], m[2], m[3], m[4], m[5], 1, 0,
-            ])),
-            Addr::Ip(IpAddr::V4(a)) => h.write_u64(u64::from(u32::from(*a)) | 2 << 32),
-            Addr::Ip(IpAddr::V6(a)) => h.write_u128(u128::from(*a)),
         }
     }
 }
@@ -680,22 +668,6 @@ impl FromStr for SortBy {
     }
 }
 
-fn addr_order(a: &Addr) -> (u8, [u8; 16]) {
-    match a {
-        Addr::Mac(m) => {
-            let mut k = [0u8; 16];
-            k[..6].copy_from_slice(m);
-            (0, k)
-        }
-        Addr::Ip(IpAddr::V4(v)) => {
-            let mut k = [0u8; 16];
-            k[..4].copy_from_slice(&v.octets());
-            (1, k)
-        }
-        Addr::Ip(IpAddr::V6(v)) => (2, v.octets()),
-    }
-}
-
 /// Conversations ordered by `by` (stable: ties keep their order of
 /// appearance), at most `top` of them.
 pub fn sorted_conversations(
@@ -709,9 +681,7 @@ pub fn sorted_conversations(
         SortBy::Bytes => v.sort_by_key(|c| std::cmp::Reverse(c.bytes())),
         SortBy::Start => v.sort_by_key(|c| c.start_ns),
         SortBy::Duration => v.sort_by_key(|c| std::cmp::Reverse(c.duration_ns())),
-        SortBy::Address => {
-            v.sort_by_key(|c| (addr_order(&c.a), c.port_a, addr_order(&c.b), c.port_b))
-        }
+        SortBy::Address => v.sort_by_key(|c| (c.a.rank(), c.port_a, c.b.rank(), c.port_b)),
     }
     v.truncate(top.unwrap_or(usize::MAX));
     v
@@ -722,7 +692,7 @@ pub fn sorted_endpoints(rows: &[Endpoint], by: SortBy, top: Option<usize>) -> Ve
     let mut v = rows.to_vec();
     match by {
         SortBy::Bytes => v.sort_by_key(|e| std::cmp::Reverse(e.bytes())),
-        SortBy::Address => v.sort_by_key(|e| (addr_order(&e.addr), e.port)),
+        SortBy::Address => v.sort_by_key(|e| (e.addr.rank(), e.port)),
         _ => v.sort_by_key(|e| std::cmp::Reverse(e.frames())),
     }
     v.truncate(top.unwrap_or(usize::MAX));

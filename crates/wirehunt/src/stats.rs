@@ -198,8 +198,9 @@ fn phs(args: &InputArgs) -> anyhow::Result<ExitCode> {
 fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     let kind: ConvKind = args.kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let sort: SortBy = args.sort.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    // Stream numbers split TCP and UDP conversations; endpoints and the
-    // address-only kinds do without them.
+    // Stream numbers split TCP and UDP conversations (each kind needs its
+    // own protocol's only); endpoints and the address-only kinds do
+    // without them.
     let needs = match kind {
         _ if endpoints => Needs::NONE,
         ConvKind::Tcp => Needs {

@@ -36,15 +36,14 @@ impl Table {
     pub fn render(&self, color: bool) -> String {
         let n = self.head.len();
         let mut width: Vec<usize> = self.head.iter().map(|(h, _)| text_width(h)).collect();
-        let mut bytes = 0;
         for r in &self.rows {
             for (i, c) in r.iter().enumerate().take(n) {
                 width[i] = width[i].max(text_width(c));
-                bytes += c.len();
             }
         }
+        // Room for every line at full width (ASCII), colour codes aside.
         let line_width: usize = width.iter().sum::<usize>() + 2 * n + 1;
-        let mut out = String::with_capacity(bytes.max(line_width * (self.rows.len() + 1)) + 16);
+        let mut out = String::with_capacity(line_width * (self.rows.len() + 1) + 16);
         // Cells padded to their column's width, two spaces apart, without
         // spaces at the end of the line.
         let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use common::{corpus_captures, data, wirehunt};
+use common::{corpus_captures, data, ipv4, wirehunt};
 use wirehunt_fields::Needs;
 
 /// Output of `packets CAPTURE -T fields` for `fields`, one row per frame.
@@ -90,15 +90,6 @@ fn a_tunnel_in_a_tftp_conversation_hides_its_headers_with_any_needs() {
     let eth = |ethertype: u16, payload: &[u8]| {
         let mut b = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
         b.extend_from_slice(&ethertype.to_be_bytes());
-        b.extend_from_slice(payload);
-        b
-    };
-    let ipv4 = |src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]| {
-        let mut b = vec![0x45, 0];
-        b.extend_from_slice(&(20 + payload.len() as u16).to_be_bytes());
-        b.extend_from_slice(&[0, 1, 0, 0, 64, proto, 0, 0]);
-        b.extend_from_slice(&src);
-        b.extend_from_slice(&dst);
         b.extend_from_slice(payload);
         b
     };

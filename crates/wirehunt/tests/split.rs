@@ -11,6 +11,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::ipv4;
+
 const VIEWS: &[&[&str]] = &[
     &["phs"],
     &["conv", "eth"],
@@ -119,16 +121,6 @@ fn split_views_equal_one_thread_on_the_corpus() {
         "the split held on only {held} of {} captures",
         caps.len()
     );
-}
-
-fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]) -> Vec<u8> {
-    let mut b = vec![0x45, 0];
-    b.extend_from_slice(&(20 + payload.len() as u16).to_be_bytes());
-    b.extend_from_slice(&[0, 1, 0x40, 0, 64, proto, 0, 0]);
-    b.extend_from_slice(&src);
-    b.extend_from_slice(&dst);
-    b.extend_from_slice(payload);
-    b
 }
 
 fn tcp(sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, data: &[u8]) -> Vec<u8> {

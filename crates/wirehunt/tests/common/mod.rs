@@ -123,3 +123,15 @@ pub fn open_list(path: &std::path::Path) -> std::collections::BTreeSet<String> {
         .map(|l| l.trim().to_string())
         .collect()
 }
+
+/// An IPv4 header (no options, not fragmented, checksum 0) around
+/// `payload`, for crafted frames.
+pub fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]) -> Vec<u8> {
+    let mut b = vec![0x45, 0];
+    b.extend_from_slice(&(20 + payload.len() as u16).to_be_bytes());
+    b.extend_from_slice(&[0, 1, 0, 0, 64, proto, 0, 0]);
+    b.extend_from_slice(&src);
+    b.extend_from_slice(&dst);
+    b.extend_from_slice(payload);
+    b
+}
