@@ -103,6 +103,26 @@ impl Addr {
             Addr::Ip(IpAddr::V6(a)) => (2, u128::from(*a)),
         }
     }
+
+    /// The address as `Display` prints it, written at the end of `out`
+    /// (IPv4, by far the commonest, without the formatting machinery).
+    pub fn write_to(&self, out: &mut String) {
+        match self {
+            Addr::Ip(IpAddr::V4(a)) => {
+                let mut buf = itoa::Buffer::new();
+                for (i, o) in a.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    out.push_str(buf.format(o));
+                }
+            }
+            _ => {
+                use std::fmt::Write;
+                let _ = write!(out, "{self}");
+            }
+        }
+    }
 }
 
 impl fmt::Display for Addr {
@@ -697,4 +717,24 @@ pub fn sorted_endpoints(rows: &[Endpoint], by: SortBy, top: Option<usize>) -> Ve
     }
     v.truncate(top.unwrap_or(usize::MAX));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_write_as_they_display() {
+        let addrs = [
+            Addr::Mac([0x02, 0x42, 0xc6, 0x33, 0x64, 0x0a]),
+            Addr::Ip("0.0.0.0".parse().unwrap()),
+            Addr::Ip("198.51.100.255".parse().unwrap()),
+            Addr::Ip("2001:db8::1".parse().unwrap()),
+        ];
+        for a in addrs {
+            let mut s = String::from("x");
+            a.write_to(&mut s);
+            assert_eq!(s, format!("x{a}"));
+        }
+    }
 }

@@ -22,16 +22,28 @@ pub fn si_bytes(n: u64) -> String {
 /// `ns` nanoseconds as seconds with `digits` decimals (0..=9), truncated
 /// like Wireshark's time formatting; negative values keep their sign.
 pub fn seconds(ns: i64, digits: u8) -> String {
+    let mut out = String::new();
+    seconds_into(&mut out, ns, digits);
+    out
+}
+
+/// [`seconds`], written at the end of `out`.
+pub fn seconds_into(out: &mut String, ns: i64, digits: u8) {
     let digits = digits.min(9) as u32;
-    let neg = ns < 0;
     let abs = ns.unsigned_abs();
-    let secs = abs / 1_000_000_000;
-    let frac = (abs % 1_000_000_000) / 10u64.pow(9 - digits);
-    let sign = if neg { "-" } else { "" };
-    if digits == 0 {
-        format!("{sign}{secs}")
-    } else {
-        format!("{sign}{secs}.{frac:0width$}", width = digits as usize)
+    if ns < 0 {
+        out.push('-');
+    }
+    let mut buf = itoa::Buffer::new();
+    out.push_str(buf.format(abs / 1_000_000_000));
+    if digits > 0 {
+        let frac = (abs % 1_000_000_000) / 10u64.pow(9 - digits);
+        let f = buf.format(frac);
+        out.push('.');
+        for _ in f.len()..digits as usize {
+            out.push('0');
+        }
+        out.push_str(f);
     }
 }
 
@@ -49,16 +61,22 @@ pub fn nstime_to_sec(ns: i64) -> f64 {
 
 /// `n` with a thin separator every three digits ("1,234,567").
 pub fn grouped(n: u64) -> String {
+    let mut out = String::new();
+    grouped_into(&mut out, n);
+    out
+}
+
+/// [`grouped`], written at the end of `out`.
+pub fn grouped_into(out: &mut String, n: u64) {
     let mut digits = itoa::Buffer::new();
     let s = digits.format(n);
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    out.reserve(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
-    out
 }
 
 #[cfg(test)]

@@ -8,8 +8,10 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use wirehunt_fields::FrameCtx;
 use wirehunt_flow::FlowConfig;
-use wirehunt_stats::conv::{ConvKind, ConvTable, SortBy, sorted_conversations, sorted_endpoints};
-use wirehunt_stats::units::{grouped, nstime_to_sec, seconds};
+use wirehunt_stats::conv::{
+    Addr, ConvKind, ConvTable, SortBy, sorted_conversations, sorted_endpoints,
+};
+use wirehunt_stats::units::{grouped, grouped_into, nstime_to_sec, seconds, seconds_into};
 
 use crate::cli::{ExpertArgs, FollowArgs, InputArgs, IoArgs, StatsArgs, StatsView, TableArgs};
 use crate::pass::{Needs, Pass, Source};
@@ -195,6 +197,47 @@ fn phs(args: &InputArgs) -> anyhow::Result<ExitCode> {
     Ok(pass.finish(&args.capture, "counted"))
 }
 
+/// One `--json` line of `stats conv`. Fields keep the alphabetical order
+/// these lines have always had.
+#[derive(serde::Serialize)]
+struct ConversationJson {
+    address_a: Addr,
+    address_b: Addr,
+    bytes: u64,
+    bytes_a_to_b: u64,
+    bytes_b_to_a: u64,
+    duration: f64,
+    frames: u64,
+    frames_a_to_b: u64,
+    frames_b_to_a: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port_a: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port_b: Option<u16>,
+    rel_start: f64,
+}
+
+/// One `--json` line of `stats endpoints`, fields in alphabetical order.
+#[derive(serde::Serialize)]
+struct EndpointJson {
+    address: Addr,
+    bytes: u64,
+    frames: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    rx_bytes: u64,
+    rx_frames: u64,
+    tx_bytes: u64,
+    tx_frames: u64,
+}
+
+/// `row` as one line of JSON at the end of `out`.
+fn json_line(out: &mut Vec<u8>, row: &impl serde::Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer(&mut *out, row)?;
+    out.push(b'\n');
+    Ok(())
+}
+
 fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     let kind: ConvKind = args.kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let sort: SortBy = args.sort.parse().map_err(|e: String| anyhow::anyhow!(e))?;
@@ -234,22 +277,21 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     if endpoints {
         let rows = sorted_endpoints(table.endpoints(), sort, args.top);
         if args.input.json {
+            let mut out = Vec::with_capacity(rows.len() * 160);
             for e in &rows {
-                let mut v = serde_json::json!({
-                    "address": e.addr,
-                    "frames": e.frames(),
-                    "bytes": e.bytes(),
-                    "tx_frames": e.tx_frames,
-                    "tx_bytes": e.tx_bytes,
-                    "rx_frames": e.rx_frames,
-                    "rx_bytes": e.rx_bytes,
-                });
-                if ports {
-                    v["port"] = e.port.into();
-                }
-                s.push_str(&v.to_string());
-                s.push('\n');
+                let row = EndpointJson {
+                    address: e.addr,
+                    bytes: e.bytes(),
+                    frames: e.frames(),
+                    port: ports.then_some(e.port),
+                    rx_bytes: e.rx_bytes,
+                    rx_frames: e.rx_frames,
+                    tx_bytes: e.tx_bytes,
+                    tx_frames: e.tx_frames,
+                };
+                json_line(&mut out, &row)?;
             }
+            s.push_str(std::str::from_utf8(&out)?);
         } else {
             let mut head = vec![("Address", Align::Left)];
             if ports {
@@ -265,19 +307,20 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
             ]);
             let mut t = Table::new(&head);
             for e in &rows {
-                let mut r = vec![e.addr.to_string()];
+                t.cell_with(|o| e.addr.write_to(o));
                 if ports {
-                    r.push(e.port.to_string());
+                    t.cell(itoa::Buffer::new().format(e.port));
                 }
-                r.extend([
-                    grouped(e.frames()),
-                    grouped(e.bytes()),
-                    grouped(e.tx_frames),
-                    grouped(e.tx_bytes),
-                    grouped(e.rx_frames),
-                    grouped(e.rx_bytes),
-                ]);
-                t.row(r);
+                for n in [
+                    e.frames(),
+                    e.bytes(),
+                    e.tx_frames,
+                    e.tx_bytes,
+                    e.rx_frames,
+                    e.rx_bytes,
+                ] {
+                    t.cell_with(|o| grouped_into(o, n));
+                }
             }
             let _ = writeln!(
                 s,
@@ -290,26 +333,25 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
     } else {
         let rows = sorted_conversations(table.conversations(), sort, args.top);
         if args.input.json {
+            let mut out = Vec::with_capacity(rows.len() * 260);
             for c in &rows {
-                let mut v = serde_json::json!({
-                    "address_a": c.a,
-                    "address_b": c.b,
-                    "frames_a_to_b": c.frames_ab,
-                    "bytes_a_to_b": c.bytes_ab,
-                    "frames_b_to_a": c.frames_ba,
-                    "bytes_b_to_a": c.bytes_ba,
-                    "frames": c.frames(),
-                    "bytes": c.bytes(),
-                    "rel_start": nstime_to_sec(c.start_ns),
-                    "duration": c.duration(),
-                });
-                if ports {
-                    v["port_a"] = c.port_a.into();
-                    v["port_b"] = c.port_b.into();
-                }
-                s.push_str(&v.to_string());
-                s.push('\n');
+                let row = ConversationJson {
+                    address_a: c.a,
+                    address_b: c.b,
+                    bytes: c.bytes(),
+                    bytes_a_to_b: c.bytes_ab,
+                    bytes_b_to_a: c.bytes_ba,
+                    duration: c.duration(),
+                    frames: c.frames(),
+                    frames_a_to_b: c.frames_ab,
+                    frames_b_to_a: c.frames_ba,
+                    port_a: ports.then_some(c.port_a),
+                    port_b: ports.then_some(c.port_b),
+                    rel_start: nstime_to_sec(c.start_ns),
+                };
+                json_line(&mut out, &row)?;
             }
+            s.push_str(std::str::from_utf8(&out)?);
         } else {
             let mut head = vec![("Address A", Align::Left)];
             if ports {
@@ -331,25 +373,28 @@ fn conv(args: &TableArgs, endpoints: bool) -> anyhow::Result<ExitCode> {
             ]);
             let mut t = Table::new(&head);
             for c in &rows {
-                let mut r = vec![c.a.to_string()];
+                t.cell_with(|o| c.a.write_to(o));
                 if ports {
-                    r.push(c.port_a.to_string());
+                    t.cell(itoa::Buffer::new().format(c.port_a));
                 }
-                r.push(c.b.to_string());
+                t.cell_with(|o| c.b.write_to(o));
                 if ports {
-                    r.push(c.port_b.to_string());
+                    t.cell(itoa::Buffer::new().format(c.port_b));
                 }
-                r.extend([
-                    grouped(c.frames_ab),
-                    grouped(c.bytes_ab),
-                    grouped(c.frames_ba),
-                    grouped(c.bytes_ba),
-                    grouped(c.frames()),
-                    grouped(c.bytes()),
-                    seconds(c.start_ns, 6),
-                    format!("{:.4}", c.duration()),
-                ]);
-                t.row(r);
+                for n in [
+                    c.frames_ab,
+                    c.bytes_ab,
+                    c.frames_ba,
+                    c.bytes_ba,
+                    c.frames(),
+                    c.bytes(),
+                ] {
+                    t.cell_with(|o| grouped_into(o, n));
+                }
+                t.cell_with(|o| seconds_into(o, c.start_ns, 6));
+                t.cell_with(|o| {
+                    let _ = write!(o, "{:.4}", c.duration());
+                });
             }
             let _ = writeln!(
                 s,

@@ -11,9 +11,16 @@ pub enum Align {
     Right,
 }
 
+/// A table whose cells are kept back to back in one string, so that a
+/// view with tens of thousands of rows costs no allocation per cell.
 pub struct Table {
     head: Vec<(String, Align)>,
-    rows: Vec<Vec<String>>,
+    /// Every cell's text, in row order.
+    text: String,
+    /// Where each cell ends in `text`.
+    ends: Vec<usize>,
+    /// Each column's widest cell so far, its heading included.
+    width: Vec<usize>,
 }
 
 /// True when stdout is a terminal and `NO_COLOR` is unset.
@@ -25,25 +32,51 @@ impl Table {
     pub fn new(head: &[(&str, Align)]) -> Table {
         Table {
             head: head.iter().map(|(h, a)| (h.to_string(), *a)).collect(),
-            rows: Vec::new(),
+            text: String::new(),
+            ends: Vec::new(),
+            width: head.iter().map(|(h, _)| text_width(h)).collect(),
         }
     }
 
-    pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+    /// A whole row: missing cells are left empty, extra ones dropped.
+    pub fn row<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) {
+        let n = self.head.len();
+        let mut k = 0;
+        for c in cells.into_iter().take(n) {
+            self.cell(c.as_ref());
+            k += 1;
+        }
+        for _ in k..n {
+            self.cell("");
+        }
+    }
+
+    /// The next cell, filling rows left to right.
+    pub fn cell(&mut self, s: &str) {
+        self.cell_with(|out| out.push_str(s));
+    }
+
+    /// The next cell, written by `f` straight into the table's text.
+    pub fn cell_with(&mut self, f: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        f(&mut self.text);
+        let col = self.ends.len() % self.head.len().max(1);
+        if let Some(w) = self.width.get_mut(col) {
+            *w = (*w).max(text_width(&self.text[start..]));
+        }
+        self.ends.push(self.text.len());
     }
 
     pub fn render(&self, color: bool) -> String {
         let n = self.head.len();
-        let mut width: Vec<usize> = self.head.iter().map(|(h, _)| text_width(h)).collect();
-        for r in &self.rows {
-            for (i, c) in r.iter().enumerate().take(n) {
-                width[i] = width[i].max(text_width(c));
-            }
+        if n == 0 {
+            return String::new();
         }
+        let width = &self.width;
+        let rows = self.ends.len().div_ceil(n);
         // Room for every line at full width (ASCII), colour codes aside.
         let line_width: usize = width.iter().sum::<usize>() + 2 * n + 1;
-        let mut out = String::with_capacity(line_width * (self.rows.len() + 1) + 16);
+        let mut out = String::with_capacity(line_width * (rows + 1) + 16);
         // Cells padded to their column's width, two spaces apart, without
         // spaces at the end of the line.
         let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
@@ -78,8 +111,14 @@ impl Table {
             out.pop();
             out.push_str("\x1b[0m\n");
         }
-        for r in &self.rows {
-            line(&mut r.iter().map(String::as_str), &mut out);
+        for r in 0..rows {
+            let first = r * n;
+            let last = (first + n).min(self.ends.len());
+            let mut cells = (first..last).map(|i| {
+                let from = if i == 0 { 0 } else { self.ends[i - 1] };
+                &self.text[from..self.ends[i]]
+            });
+            line(&mut cells, &mut out);
         }
         out
     }
@@ -158,5 +197,34 @@ impl Progress {
             let _ = e.flush();
             self.shown = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_fill_rows_and_columns_fit_their_widest_cell() {
+        let mut t = Table::new(&[("Name", Align::Left), ("Frames", Align::Right)]);
+        t.cell("a");
+        t.cell_with(|o| o.push_str("1,234,567"));
+        t.row(["longer name"]);
+        t.row(["→ü", "7", "dropped"]);
+        assert_eq!(
+            t.render(false),
+            "Name            Frames\n\
+             a            1,234,567\n\
+             longer name\n\
+             →ü                   7\n"
+        );
+    }
+
+    #[test]
+    fn heading_is_bold_only_in_colour() {
+        let mut t = Table::new(&[("A", Align::Left)]);
+        t.row(["x"]);
+        assert_eq!(t.render(true), "\x1b[1mA\x1b[0m\nx\n");
+        assert_eq!(Table::new(&[]).render(false), "");
     }
 }
