@@ -29,7 +29,11 @@ measure() { # label, command...
   local label=$1; shift
   /usr/bin/time -f "%e %M" -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" || true
   read -r secs kb <"$tmp/t"
+  last=$secs
   echo "$label: ${secs}s, peak ${kb} KiB"
+}
+ratio() { # ours, theirs: how many times faster, to one decimal
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "  ratio: %.1fx\n", b / a }'
 }
 for f in mixed flood; do
   size=$(stat -c %s "$tmp/$f.pcap")
@@ -42,11 +46,12 @@ measure "wirehunt, no filter" "$wh" packets "$tmp/mixed.pcap" -T fields -e frame
 measure "wirehunt, -Y reset" "$wh" packets "$tmp/mixed.pcap" -Y 'tcp.flags.reset == 1' -T fields -e frame.number
 echo "== statistics views on mixed.pcap (one thread fed by the read-ahead thread; then, for phs,"
 echo "   conv, endpoints and expert, mapped and split with --threads 2), each against its twin"
-views=("info:" "phs:io,phs" "conv tcp:conv,tcp" "conv ip:conv,ip" "endpoints ip:endpoints,ip" "expert:expert" "io:io,stat,1")
+views=("info:" "phs:io,phs" "conv tcp:conv,tcp" "conv udp:conv,udp" "conv ip:conv,ip" "endpoints ip:endpoints,ip" "expert:expert" "io:io,stat,1")
 for v in "${views[@]}"; do
   ours=${v%%:*}; theirs=${v#*:}
   # shellcheck disable=SC2086
   measure "wirehunt stats $ours" "$wh" stats $ours "$tmp/mixed.pcap"
+  ours_secs=$last
   case $ours in
     phs|conv*|endpoints*|expert)
       # shellcheck disable=SC2086
@@ -58,11 +63,14 @@ for v in "${views[@]}"; do
     else
       measure "tshark -q -z $theirs" tshark -n -q -r "$tmp/mixed.pcap" -z "$theirs"
     fi
+    ratio "$ours_secs" "$last"
   fi
 done
 measure "wirehunt follow 0" "$wh" follow "$tmp/mixed.pcap" 0
+ours_secs=$last
 if [ -n "${BENCH_TSHARK:-}" ] && command -v tshark >/dev/null; then
   measure "tshark -q -z follow,tcp,raw,0" tshark -n -q -r "$tmp/mixed.pcap" -z follow,tcp,raw,0
+  ratio "$ours_secs" "$last"
 fi
 if command -v tshark >/dev/null; then
   measure "tshark -Y reset" tshark -n -r "$tmp/mixed.pcap" -Y 'tcp.flags.reset == 1' -T fields -e frame.number
