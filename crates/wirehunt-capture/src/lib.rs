@@ -38,6 +38,10 @@ pub use reader::{CaptureReader, FrameRef, OpenOptions, SharedCapture};
 pub use source::prefetch;
 pub use writer::PcapWriter;
 
+/// Most bytes of the next packet a [`Frame::lookahead`] holds: enough for
+/// the headers a conversation table keys on.
+pub const LOOKAHEAD_LEN: usize = 128;
+
 /// Largest classic pcap record accepted, as Wireshark's
 /// `WTAP_MAX_PACKET_SIZE_STANDARD`.
 pub const MAX_PCAP_RECORD: u32 = 262_144;

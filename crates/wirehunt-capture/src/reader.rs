@@ -390,7 +390,6 @@ impl CaptureReader {
     /// at the current position, when they are already read (a pcap record
     /// or a pcapng enhanced packet block); else nothing.
     fn lookahead(&self, block_len: usize) -> &[u8] {
-        const MAX: usize = 128;
         let after = self.src.visible().get(block_len..).unwrap_or_default();
         let data_at = match self.format {
             Format::Pcap(h) => Some(h.record_header_len()),
@@ -408,7 +407,7 @@ impl CaptureReader {
         };
         data_at
             .and_then(|at| after.get(at..))
-            .map_or(&[], |b| &b[..b.len().min(MAX)])
+            .map_or(&[], |b| &b[..b.len().min(crate::LOOKAHEAD_LEN)])
     }
 
     fn truncated(&self, needed: usize, available: usize) -> CaptureError {

@@ -570,14 +570,8 @@ impl ConvTable {
         }
         self.overflow_frames += other.overflow_frames;
         // Back in order of appearance; the indexes follow.
-        let mut order: Vec<usize> = (0..self.convs.len()).collect();
-        order.sort_by_key(|&i| self.conv_first[i]);
-        self.convs = order.iter().map(|&i| self.convs[i]).collect();
-        self.conv_first = order.iter().map(|&i| self.conv_first[i]).collect();
-        let mut order: Vec<usize> = (0..self.endpoints.len()).collect();
-        order.sort_by_key(|&i| self.ep_first[i]);
-        self.endpoints = order.iter().map(|&i| self.endpoints[i]).collect();
-        self.ep_first = order.iter().map(|&i| self.ep_first[i]).collect();
+        by_appearance(&mut self.convs, &mut self.conv_first);
+        by_appearance(&mut self.endpoints, &mut self.ep_first);
         self.by_stream.clear();
         self.conv_index.clear();
         if !ports {
@@ -617,6 +611,14 @@ impl ConvTable {
     pub fn overflow(&self) -> u64 {
         self.overflow_frames
     }
+}
+
+/// Sorts `rows` by where each appeared first (`first`, sorted with them).
+fn by_appearance<T: Copy>(rows: &mut Vec<T>, first: &mut Vec<u64>) {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| first[i]);
+    *rows = order.iter().map(|&i| rows[i]).collect();
+    *first = order.iter().map(|&i| first[i]).collect();
 }
 
 /// A TCP header (options included) cut short by the snapshot length:

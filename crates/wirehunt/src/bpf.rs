@@ -18,6 +18,13 @@ pub struct CaptureFilter {
 }
 
 impl CaptureFilter {
+    /// The filter `text` compiles to, if there is one; its error as the
+    /// command's.
+    pub fn from_arg(text: Option<&str>) -> anyhow::Result<Option<CaptureFilter>> {
+        text.map(|t| CaptureFilter::new(t).map_err(|e| anyhow::anyhow!(e)))
+            .transpose()
+    }
+
     /// Compiles `text` (for Ethernet, to report syntax errors at once).
     #[cfg(feature = "bpf")]
     pub fn new(text: &str) -> Result<CaptureFilter, String> {

@@ -57,9 +57,7 @@ pub fn hunt_file(path: &Path, cfg: Config, args: &HuntArgs) -> anyhow::Result<(R
 pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
     let cfg = config(args)?;
     // Check both filters before reading a byte.
-    if let Some(text) = &args.capture_filter {
-        crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?;
-    }
+    crate::bpf::CaptureFilter::from_arg(args.capture_filter.as_deref())?;
     if let Some(text) = &args.display_filter {
         wirehunt_filter::Filter::new(text)
             .map_err(|e| anyhow::anyhow!("invalid display filter: {e}"))?;

@@ -147,10 +147,7 @@ pub fn each_frame(
         ),
         None => None,
     };
-    let mut bpf = match src.capture_filter {
-        Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
-        None => None,
-    };
+    let mut bpf = crate::bpf::CaptureFilter::from_arg(src.capture_filter)?;
 
     let needs = filter
         .as_ref()
@@ -376,10 +373,7 @@ fn split_reader<V>(
     see: &(impl Fn(&mut V, &FrameCtx<'_, '_>) + Sync),
 ) -> anyhow::Result<Part<V>> {
     use wirehunt_dissect::shard::frame_pair;
-    let mut bpf = match src.capture_filter {
-        Some(text) => Some(crate::bpf::CaptureFilter::new(text).map_err(|e| anyhow::anyhow!(e))?),
-        None => None,
-    };
+    let mut bpf = crate::bpf::CaptureFilter::from_arg(src.capture_filter)?;
     let mut reader = shared
         .reader()
         .with_context(|| format!("{}", src.path.display()))?;
@@ -508,7 +502,7 @@ fn split_worker<V>(
             // The next frame's first bytes, as the reader would give them.
             let next = batch.frames.get(i + 1).map_or(&[][..], |r| {
                 let d = shared.data(r);
-                &d[..d.len().min(128)]
+                &d[..d.len().min(wirehunt_capture::LOOKAHEAD_LEN)]
             });
             let frame = shared.frame(at, next);
             let kept = pipeline.run(&frame, batch.first_ts_ns, |ctx| {
