@@ -5,11 +5,12 @@
 //! and the others show their heading alone (`tshark -O`).
 
 use std::io::Write;
+use std::sync::OnceLock;
 
 use wirehunt_dissect::{Proto, TcpSegment, UdpDatagram};
 
 use crate::protocols::write_protocols;
-use crate::registry::{FrameCtx, Kind, all};
+use crate::registry::{Field, FrameCtx, Kind, all};
 use crate::value::Value;
 
 /// Fields Wireshark keeps out of the tree (either-side aliases for filters).
@@ -25,49 +26,131 @@ fn field_prefix(proto: &str) -> &str {
     }
 }
 
-/// Wireshark's heading for a protocol item.
+/// A field of a protocol's subtree, and what its lines start with: the
+/// indentation of its level and its label.
+struct TreeField {
+    field: &'static Field,
+    /// `"    Label: "`, four spaces a level.
+    lead: Box<[u8]>,
+}
+
+/// The fields under the heading of the protocol whose registry prefix is
+/// `prefix`, in registry order: every field named `prefix.…` but the
+/// protocol's own and the hidden aliases. Found once for all protocols,
+/// instead of a walk over the whole registry per protocol of each frame.
+fn subtree(prefix: &str) -> &'static [TreeField] {
+    static BY_PREFIX: OnceLock<foldhash::HashMap<&'static str, Vec<TreeField>>> = OnceLock::new();
+    BY_PREFIX
+        .get_or_init(|| {
+            let mut by_prefix = foldhash::HashMap::<&'static str, Vec<TreeField>>::default();
+            for field in all() {
+                let Some((head, _)) = field.name.split_once('.') else {
+                    continue;
+                };
+                if field.kind == Kind::Protocol || HIDDEN.contains(&field.name) {
+                    continue;
+                }
+                let depth = field.name.matches('.').count();
+                let lead = format!("{:indent$}{}: ", "", field.label, indent = 4 * depth);
+                by_prefix.entry(head).or_default().push(TreeField {
+                    field,
+                    lead: lead.into_bytes().into(),
+                });
+            }
+            by_prefix
+        })
+        .get(prefix)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// Appends a number in decimal.
+fn put_num(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// Appends `TITLE, Src: A, Dst: B` (`Src Port` and `Dst Port` with
+/// `ports`) and returns the empty rest of the heading.
+fn ends(
+    out: &mut Vec<u8>,
+    title: &[u8],
+    ports: bool,
+    src: Value<'_>,
+    dst: Value<'_>,
+) -> &'static [u8] {
+    let port: &[u8] = if ports { b" Port" } else { b"" };
+    out.extend_from_slice(title);
+    out.extend_from_slice(b", Src");
+    out.extend_from_slice(port);
+    out.extend_from_slice(b": ");
+    src.write_text(out);
+    out.extend_from_slice(b", Dst");
+    out.extend_from_slice(port);
+    out.extend_from_slice(b": ");
+    dst.write_text(out);
+    b""
+}
+
+/// Wireshark's heading for a protocol item. Written byte by byte rather
+/// than through `write!`: every frame has several, and formatting machinery
+/// was a third of the detail view's time.
 fn heading(ctx: &FrameCtx<'_, '_>, proto: &str, out: &mut Vec<u8>) {
     let pkt = ctx.pkt;
     let f = ctx.frame;
-    let _ = match proto {
-        "frame" if let Some(cb) = f.custom => write!(
-            out,
-            "PCAPNG Custom Block {}: {} bytes ({} bits) of custom data and options, PEN {cb}, copying {}",
-            f.number,
-            f.data.len(),
-            f.data.len() as u64 * 8,
-            if cb.copy { "allowed" } else { "not allowed" }
-        ),
-        "frame" => write!(
-            out,
-            "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits)",
-            f.number,
-            f.orig_len,
-            f.orig_len as u64 * 8,
-            f.data.len(),
-            f.data.len() as u64 * 8
-        ),
+    let fixed: &[u8] = match proto {
+        "frame" => {
+            let (captured, wire) = (f.data.len() as u64, u64::from(f.orig_len));
+            if let Some(cb) = f.custom {
+                let _ = write!(
+                    out,
+                    "PCAPNG Custom Block {}: {captured} bytes ({} bits) of custom data and options, PEN {cb}, copying {}",
+                    f.number,
+                    captured * 8,
+                    if cb.copy { "allowed" } else { "not allowed" }
+                );
+            } else {
+                out.extend_from_slice(b"Frame ");
+                put_num(out, f.number);
+                out.extend_from_slice(b": ");
+                put_num(out, wire);
+                out.extend_from_slice(b" bytes on wire (");
+                put_num(out, wire * 8);
+                out.extend_from_slice(b" bits), ");
+                put_num(out, captured);
+                out.extend_from_slice(b" bytes captured (");
+                put_num(out, captured * 8);
+                out.extend_from_slice(b" bits)");
+            }
+            b""
+        }
         "eth" => match pkt.ethernet() {
-            Some(e) => write!(out, "Ethernet II, Src: {}, Dst: {}", e.src(), e.dst()),
-            None => write!(out, "Ethernet II"),
+            Some(e) => ends(
+                out,
+                b"Ethernet II",
+                false,
+                Value::Mac(e.src()),
+                Value::Mac(e.dst()),
+            ),
+            None => b"Ethernet II",
         },
         "ip" => match pkt.ipv4() {
-            Some(ip) => write!(
+            Some(ip) => ends(
                 out,
-                "Internet Protocol Version 4, Src: {}, Dst: {}",
-                ip.src(),
-                ip.dst()
+                b"Internet Protocol Version 4",
+                false,
+                Value::Ipv4(ip.src()),
+                Value::Ipv4(ip.dst()),
             ),
-            None => write!(out, "Internet Protocol Version 4"),
+            None => b"Internet Protocol Version 4",
         },
         "ipv6" => match pkt.ipv6() {
-            Some(ip) => write!(
+            Some(ip) => ends(
                 out,
-                "Internet Protocol Version 6, Src: {}, Dst: {}",
-                ip.src(),
-                ip.dst()
+                b"Internet Protocol Version 6",
+                false,
+                Value::Ipv6(ip.src()),
+                Value::Ipv6(ip.dst()),
             ),
-            None => write!(out, "Internet Protocol Version 6"),
+            None => b"Internet Protocol Version 6",
         },
         "tcp" => {
             let seg = pkt
@@ -75,96 +158,159 @@ fn heading(ctx: &FrameCtx<'_, '_>, proto: &str, out: &mut Vec<u8>) {
                 .and_then(|l| TcpSegment::new_checked(pkt.bytes(l)).map(|t| (t, l.declared_len())));
             let flow = ctx.flows.main().filter(|f| f.proto == Proto::Tcp);
             match seg {
-                Some((t, len)) => write!(
-                    out,
-                    "Transmission Control Protocol, Src Port: {}, Dst Port: {}, Seq: {}, {}Len: {}",
-                    t.src_port(),
-                    t.dst_port(),
-                    flow.map_or(t.seq(), |f| f.rel_seq),
+                Some((t, len)) => {
+                    ends(
+                        out,
+                        b"Transmission Control Protocol",
+                        true,
+                        Value::Uint(t.src_port().into()),
+                        Value::Uint(t.dst_port().into()),
+                    );
+                    out.extend_from_slice(b", Seq: ");
+                    put_num(out, u64::from(flow.map_or(t.seq(), |f| f.rel_seq)));
                     if t.flags() & wirehunt_dissect::tcp::flags::ACK != 0 {
-                        format!("Ack: {}, ", flow.map_or(t.ack(), |f| f.rel_ack))
-                    } else {
-                        String::new()
-                    },
-                    len.saturating_sub(t.header_len() as u32)
-                ),
-                None => write!(out, "Transmission Control Protocol"),
+                        out.extend_from_slice(b", Ack: ");
+                        put_num(out, u64::from(flow.map_or(t.ack(), |f| f.rel_ack)));
+                    }
+                    out.extend_from_slice(b", Len: ");
+                    put_num(out, u64::from(len.saturating_sub(t.header_len() as u32)));
+                    b""
+                }
+                None => b"Transmission Control Protocol",
             }
         }
         "udp" => match pkt
             .find(Proto::Udp)
             .and_then(|l| UdpDatagram::new_checked(pkt.bytes(l)))
         {
-            Some(u) => write!(
+            Some(u) => ends(
                 out,
-                "User Datagram Protocol, Src Port: {}, Dst Port: {}",
-                u.src_port(),
-                u.dst_port()
+                b"User Datagram Protocol",
+                true,
+                Value::Uint(u.src_port().into()),
+                Value::Uint(u.dst_port().into()),
             ),
-            None => write!(out, "User Datagram Protocol"),
+            None => b"User Datagram Protocol",
         },
-        "icmp" => write!(out, "Internet Control Message Protocol"),
-        "icmpv6" => write!(out, "Internet Control Message Protocol v6"),
-        "arp" => write!(out, "Address Resolution Protocol"),
-        "dns" => write!(out, "Domain Name System"),
-        "mdns" => write!(out, "Multicast Domain Name System"),
-        "llmnr" => write!(out, "Link-local Multicast Name Resolution"),
-        "http" => write!(out, "Hypertext Transfer Protocol"),
-        "tls" => write!(out, "Transport Layer Security"),
-        "vlan" => write!(out, "802.1Q Virtual LAN"),
-        "sll" => write!(out, "Linux cooked capture"),
-        "data" => write!(out, "Data"),
-        p => write!(out, "{p}"),
+        "icmp" => b"Internet Control Message Protocol",
+        "icmpv6" => b"Internet Control Message Protocol v6",
+        "arp" => b"Address Resolution Protocol",
+        "dns" => b"Domain Name System",
+        "mdns" => b"Multicast Domain Name System",
+        "llmnr" => b"Link-local Multicast Name Resolution",
+        "http" => b"Hypertext Transfer Protocol",
+        "tls" => b"Transport Layer Security",
+        "vlan" => b"802.1Q Virtual LAN",
+        "sll" => b"Linux cooked capture",
+        "data" => b"Data",
+        p => p.as_bytes(),
     };
+    out.extend_from_slice(fixed);
     out.push(b'\n');
 }
 
-/// Appends the detail view of one frame (a blank line after it).
-pub fn write_detail(ctx: &FrameCtx<'_, '_>, only: &[String], out: &mut Vec<u8>) {
-    let mut chain = Vec::with_capacity(64);
-    write_protocols(ctx, &mut chain);
-    let mut protos: Vec<&str> = vec!["frame"];
-    for p in chain.split(|&c| c == b':') {
-        let Ok(p) = std::str::from_utf8(p) else {
-            continue;
-        };
-        if p.is_empty() || p == "ethertype" || protos.contains(&p) {
-            continue;
+/// Writes the detail view of frame after frame, keeping its buffers from
+/// one frame to the next. Protocols named in `only` are expanded and the
+/// others show their heading alone; none named expands them all.
+#[derive(Debug, Default)]
+pub struct DetailWriter {
+    only: Vec<String>,
+    /// The frame's protocol chain (`frame.protocols`).
+    chain: Vec<u8>,
+    /// Where each protocol to show is in `chain`, first seen first.
+    protos: Vec<std::ops::Range<usize>>,
+}
+
+impl DetailWriter {
+    pub fn new(only: Vec<String>) -> DetailWriter {
+        DetailWriter {
+            only,
+            ..DetailWriter::default()
         }
-        protos.push(p);
     }
-    let mut text = Vec::new();
-    for p in protos {
-        heading(ctx, p, out);
-        if !only.is_empty() && !only.iter().any(|o| o == p) {
-            continue;
-        }
-        let prefix = field_prefix(p);
-        for f in all() {
-            let Some(rest) = f.name.strip_prefix(prefix) else {
-                continue;
-            };
-            if !rest.starts_with('.') || f.kind == Kind::Protocol || HIDDEN.contains(&f.name) {
+
+    /// Appends the detail view of one frame (a blank line after it).
+    pub fn write(&mut self, ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>) {
+        let DetailWriter {
+            only,
+            chain,
+            protos,
+        } = self;
+        chain.clear();
+        protos.clear();
+        write_protocols(ctx, chain);
+        let mut at = 0;
+        for p in chain.split(|&c| c == b':') {
+            let range = at..at + p.len();
+            at = range.end + 1;
+            if p.is_empty()
+                || p == b"ethertype"
+                || p == b"frame"
+                || protos.iter().any(|r| &chain[r.clone()] == p)
+            {
                 continue;
             }
-            let depth = rest.matches('.').count();
-            f.extract(ctx, &mut |v: Value<'_>| {
-                text.clear();
-                v.write_text(&mut text);
-                out.extend(std::iter::repeat_n(b' ', 4 * depth));
-                out.extend_from_slice(f.label.as_bytes());
-                out.extend_from_slice(b": ");
-                out.extend_from_slice(&text);
-                out.push(b'\n');
-            });
+            protos.push(range);
         }
+        let names = protos
+            .iter()
+            .filter_map(|r| std::str::from_utf8(&chain[r.clone()]).ok());
+        for p in std::iter::once("frame").chain(names) {
+            heading(ctx, p, out);
+            if !only.is_empty() && !only.iter().any(|o| o == p) {
+                continue;
+            }
+            for TreeField { field, lead } in subtree(field_prefix(p)) {
+                field.extract(ctx, &mut |v: Value<'_>| {
+                    out.extend_from_slice(lead);
+                    v.write_text(out);
+                    out.push(b'\n');
+                });
+            }
+        }
+        if ctx.reassembly_error {
+            // tshark's item for the exception, after the protocols, with
+            // its expert note.
+            let msg = crate::tls_reassembly::OVERLAP_ERROR;
+            let _ = writeln!(out, "[Reassembly error, protocol TCP: {msg}]");
+            let _ = writeln!(out, "    [Expert Info (Error/Malformed): {msg}]");
+        }
+        out.push(b'\n');
     }
-    if ctx.reassembly_error {
-        // tshark's item for the exception, after the protocols, with its
-        // expert note.
-        let msg = crate::tls_reassembly::OVERLAP_ERROR;
-        let _ = writeln!(out, "[Reassembly error, protocol TCP: {msg}]");
-        let _ = writeln!(out, "    [Expert Info (Error/Malformed): {msg}]");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_shown_field_is_under_its_protocol_once_with_its_indented_label() {
+        for f in all() {
+            let Some((head, _)) = f.name.split_once('.') else {
+                continue;
+            };
+            let times = subtree(head)
+                .iter()
+                .filter(|t| std::ptr::eq(t.field, f))
+                .count();
+            let shown = f.kind != Kind::Protocol && !HIDDEN.contains(&f.name);
+            assert_eq!(times, usize::from(shown), "{}", f.name);
+        }
+        let lead = |name: &str| {
+            let (head, _) = name.split_once('.').unwrap();
+            let t = subtree(head).iter().find(|t| t.field.name == name).unwrap();
+            String::from_utf8(t.lead.to_vec()).unwrap()
+        };
+        assert_eq!(lead("ip.src"), "    Source Address: ");
+        assert_eq!(lead("ip.flags.df"), "        Don't fragment: ");
+        // Registry order, as the tree shows them.
+        let ip: Vec<_> = subtree("ip").iter().map(|t| t.field.name).collect();
+        let order: Vec<_> = all()
+            .iter()
+            .map(|f| f.name)
+            .filter(|n| ip.contains(n))
+            .collect();
+        assert_eq!(ip, order);
+        assert!(subtree("no-such-protocol").is_empty());
     }
-    out.push(b'\n');
 }

@@ -45,14 +45,27 @@ pub fn write_seconds(out: &mut Vec<u8>, ns: i64, digits: u8) {
     }
 }
 
+/// Appends `v` as `0x` and lowercase hexadecimal digits, at least `digits`
+/// of them (zeros in front), as `{:#0w$x}` with `w = digits + 2` would.
+pub fn write_hex(out: &mut Vec<u8>, v: u64, digits: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let needed = (64 - v.leading_zeros()).div_ceil(4).max(1) as usize;
+    let width = needed.max(digits as usize);
+    out.extend_from_slice(b"0x");
+    out.extend(std::iter::repeat_n(b'0', width - needed));
+    out.extend(
+        (0..needed)
+            .rev()
+            .map(|i| HEX[((v >> (4 * i)) & 15) as usize]),
+    );
+}
+
 impl Value<'_> {
     /// Appends the text form.
     pub fn write_text(&self, out: &mut Vec<u8>) {
         match *self {
             Value::Uint(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
-            Value::Hex(v, digits) => {
-                let _ = write!(out, "0x{:0width$x}", v, width = digits as usize);
-            }
+            Value::Hex(v, digits) => write_hex(out, v, digits),
             Value::Bool(b) => out.push(if b { b'1' } else { b'0' }),
             Value::Text(t) => out.extend_from_slice(t),
             Value::Ipv4(a) => {
@@ -104,6 +117,20 @@ mod tests {
     #[test]
     fn formats_like_tshark() {
         assert_eq!(text(Value::Hex(0x800, 4)), "0x0800");
+        for (v, digits) in [
+            (0, 0),
+            (0, 2),
+            (0xabc, 1),
+            (0xabc, 8),
+            (u64::MAX, 4),
+            (1 << 63, 0),
+        ] {
+            assert_eq!(
+                text(Value::Hex(v, digits)),
+                format!("0x{:0w$x}", v, w = digits as usize),
+                "{v:#x} in {digits} digits"
+            );
+        }
         assert_eq!(
             text(Value::Seconds(1_231_042_114_960_241_000)),
             "1231042114.960241000"

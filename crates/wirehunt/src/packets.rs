@@ -109,7 +109,7 @@ impl Output {
 
 enum Mode {
     List(LineWriter),
-    Detail(Vec<String>),
+    Detail(wirehunt_fields::detail::DetailWriter),
     Fields(Vec<&'static Field>, FieldFormat),
     Json(Vec<&'static Field>),
 }
@@ -146,7 +146,9 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
     } else if fields_mode {
         Mode::Fields(fields, format)
     } else if args.verbose || !args.only.is_empty() {
-        Mode::Detail(args.only.clone())
+        Mode::Detail(wirehunt_fields::detail::DetailWriter::new(
+            args.only.clone(),
+        ))
     } else {
         Mode::List(LineWriter::default())
     };
@@ -195,7 +197,7 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         }
         match &mut mode {
             Mode::List(w) => w.write(ctx, digits, &mut out.buf),
-            Mode::Detail(only) => wirehunt_fields::detail::write_detail(ctx, only, &mut out.buf),
+            Mode::Detail(detail) => detail.write(ctx, &mut out.buf),
             Mode::Fields(fields, fmt) => write_fields(ctx, fields, fmt, &mut scratch, &mut out.buf),
             Mode::Json(fields) => write_json(ctx, fields, &mut scratch, &mut out.buf),
         }
