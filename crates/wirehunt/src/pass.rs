@@ -173,9 +173,10 @@ const MAX_THREADS: usize = 16;
 
 /// How many threads a pass over `src` with a given `--threads` uses, and
 /// the mapped file they share; `None` reads it in one thread. That is the
-/// default: on two cores a split gains a tenth at most, the thread walking
-/// the mapped file paying more for its cache misses than the stream's
-/// read-ahead thread costs one thread. Input that is not a regular file
+/// default: on two cores a split gains up to a fifth on a capture the
+/// kernel holds in large pages (one read back from disk) but loses as much
+/// on one held in small pages (just written in small pieces), where walking
+/// the mapped file faults far more often. Input that is not a regular file
 /// (standard input, a pipe, gzip), `--no-mmap`, and passes that need the
 /// frames in one order (a display filter, which may read stream numbers;
 /// a frame limit) are never split.
