@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Throughput and peak memory of `wirehunt packets -T fields`, `hunt` and the
-# `stats` views against tshark (the views' tshark twins with BENCH_TSHARK=1)
+# Throughput and peak memory of `wirehunt packets -T fields`, `packets -V`,
+# `hunt` and the `stats` views against tshark (the views' tshark twins with BENCH_TSHARK=1)
 # on the reference workloads of ../shared/bench (generated on the fly into a
 # temporary folder, deleted afterwards).
 #   benches/bench.sh            # 1 GiB mixed + 14 M-packet SYN flood (needs numpy)
@@ -47,11 +47,12 @@ PY
 fi
 fields=(-T fields -e frame.number -e tcp.stream -e tcp.flags.reset)
 measure() { # label, command... (RUNS=N before it: the median of N runs)
-  local label=$1 runs=${RUNS:-1} secs kb all=() peak=0; shift
+  local label=$1 runs=${RUNS:-1} i secs kb all=() peak=0; shift
   for ((i = 0; i < runs; i++)); do
     /usr/bin/time -f "%e %M" -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" || true
     read -r secs kb <"$tmp/t"
-    all+=("$secs"); ((kb > peak)) && peak=$kb
+    all+=("$secs")
+    if ((kb > peak)); then peak=$kb; fi
   done
   last=$(printf '%s\n' "${all[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p")
   if ((runs > 1)); then
@@ -65,6 +66,13 @@ measure() { # label, command... (RUNS=N before it: the median of N runs)
 ours() { RUNS=${BENCH_RUNS:-3} measure "$@"; }
 ratio() { # ours, theirs: how many times faster, to one decimal
   awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "  ratio: %.1fx\n", b / a }'
+}
+twin() { # our seconds, label, command...: the twin, with BENCH_TSHARK=1, and the ratio
+  local mine=$1; shift
+  if [ -n "${BENCH_TSHARK:-}" ] && command -v tshark >/dev/null; then
+    measure "$@"
+    ratio "$mine" "$last"
+  fi
 }
 for f in mixed flood; do
   size=$(stat -c %s "$tmp/$f.pcap")
@@ -88,28 +96,17 @@ for v in "${views[@]}"; do
       # shellcheck disable=SC2086
       ours "wirehunt stats $view --threads 2" "$wh" stats $view --threads 2 "$tmp/mixed.pcap" ;;
   esac
-  if [ -n "${BENCH_TSHARK:-}" ] && command -v tshark >/dev/null; then
-    if [ -z "$theirs" ]; then
-      measure "capinfos" capinfos "$tmp/mixed.pcap"
-    else
-      measure "tshark -q -z $theirs" tshark -n -q -r "$tmp/mixed.pcap" -z "$theirs"
-    fi
-    ratio "$ours_secs" "$last"
+  if [ -z "$theirs" ]; then
+    twin "$ours_secs" "capinfos" capinfos "$tmp/mixed.pcap"
+  else
+    twin "$ours_secs" "tshark -q -z $theirs" tshark -n -q -r "$tmp/mixed.pcap" -z "$theirs"
   fi
 done
 ours "wirehunt follow 0" "$wh" follow "$tmp/mixed.pcap" 0
-ours_secs=$last
-if [ -n "${BENCH_TSHARK:-}" ] && command -v tshark >/dev/null; then
-  measure "tshark -q -z follow,tcp,raw,0" tshark -n -q -r "$tmp/mixed.pcap" -z follow,tcp,raw,0
-  ratio "$ours_secs" "$last"
-fi
-echo "== packet detail on mixed.pcap (-V, to /dev/null; about 2.3 GB of text from wirehunt, 7 GB from tshark)"
+twin "$last" "tshark -q -z follow,tcp,raw,0" tshark -n -q -r "$tmp/mixed.pcap" -z follow,tcp,raw,0
+echo "== packet detail on mixed.pcap (-V, to /dev/null; tshark writes about three times as much text)"
 ours "wirehunt packets -V" "$wh" packets "$tmp/mixed.pcap" -V
-ours_secs=$last
-if [ -n "${BENCH_TSHARK:-}" ] && command -v tshark >/dev/null; then
-  measure "tshark -V" tshark -n -r "$tmp/mixed.pcap" -V
-  ratio "$ours_secs" "$last"
-fi
+twin "$last" "tshark -V" tshark -n -r "$tmp/mixed.pcap" -V
 if command -v tshark >/dev/null; then
   measure "tshark -Y reset" tshark -n -r "$tmp/mixed.pcap" -Y 'tcp.flags.reset == 1' -T fields -e frame.number
   echo "== tshark 4.0 (same command; the flood at 1 M packets, as 14 M exceed memory)"

@@ -13,7 +13,7 @@ use wirehunt_dissect::{ArpPacket, MacAddr, Packet, Proto, TcpSegment};
 
 use crate::Value;
 use crate::registry::FrameCtx;
-use crate::value::write_seconds;
+use crate::value::{write_seconds, write_uint};
 
 /// Scratch space reused across lines so that printing allocates nothing,
 /// plus the echo requests seen (a reply names its request, as tshark's
@@ -109,7 +109,7 @@ impl LineWriter {
             None => out.extend_from_slice(proto.as_bytes()),
         }
         out.push(b' ');
-        out.extend_from_slice(itoa::Buffer::new().format(ctx.frame.orig_len).as_bytes());
+        write_uint(out, ctx.frame.orig_len.into());
         if !self.info.is_empty() {
             out.push(b' ');
             out.extend_from_slice(&self.info);

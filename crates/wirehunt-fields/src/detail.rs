@@ -11,7 +11,7 @@ use wirehunt_dissect::{Proto, TcpSegment, UdpDatagram};
 
 use crate::protocols::write_protocols;
 use crate::registry::{Field, FrameCtx, Kind, all};
-use crate::value::Value;
+use crate::value::{Value, write_uint};
 
 /// Fields Wireshark keeps out of the tree (either-side aliases for filters).
 const HIDDEN: &[&str] = &["eth.addr", "ip.addr", "ipv6.addr", "tcp.port", "udp.port"];
@@ -63,11 +63,6 @@ fn subtree(prefix: &str) -> &'static [TreeField] {
         .map_or(&[], Vec::as_slice)
 }
 
-/// Appends a number in decimal.
-fn put_num(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-}
-
 /// Appends `TITLE, Src: A, Dst: B` (`Src Port` and `Dst Port` with
 /// `ports`) and returns the empty rest of the heading.
 fn ends(
@@ -109,15 +104,15 @@ fn heading(ctx: &FrameCtx<'_, '_>, proto: &str, out: &mut Vec<u8>) {
                 );
             } else {
                 out.extend_from_slice(b"Frame ");
-                put_num(out, f.number);
+                write_uint(out, f.number);
                 out.extend_from_slice(b": ");
-                put_num(out, wire);
+                write_uint(out, wire);
                 out.extend_from_slice(b" bytes on wire (");
-                put_num(out, wire * 8);
+                write_uint(out, wire * 8);
                 out.extend_from_slice(b" bits), ");
-                put_num(out, captured);
+                write_uint(out, captured);
                 out.extend_from_slice(b" bytes captured (");
-                put_num(out, captured * 8);
+                write_uint(out, captured * 8);
                 out.extend_from_slice(b" bits)");
             }
             b""
@@ -167,13 +162,13 @@ fn heading(ctx: &FrameCtx<'_, '_>, proto: &str, out: &mut Vec<u8>) {
                         Value::Uint(t.dst_port().into()),
                     );
                     out.extend_from_slice(b", Seq: ");
-                    put_num(out, u64::from(flow.map_or(t.seq(), |f| f.rel_seq)));
+                    write_uint(out, u64::from(flow.map_or(t.seq(), |f| f.rel_seq)));
                     if t.flags() & wirehunt_dissect::tcp::flags::ACK != 0 {
                         out.extend_from_slice(b", Ack: ");
-                        put_num(out, u64::from(flow.map_or(t.ack(), |f| f.rel_ack)));
+                        write_uint(out, u64::from(flow.map_or(t.ack(), |f| f.rel_ack)));
                     }
                     out.extend_from_slice(b", Len: ");
-                    put_num(out, u64::from(len.saturating_sub(t.header_len() as u32)));
+                    write_uint(out, u64::from(len.saturating_sub(t.header_len() as u32)));
                     b""
                 }
                 None => b"Transmission Control Protocol",

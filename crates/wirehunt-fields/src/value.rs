@@ -45,10 +45,17 @@ pub fn write_seconds(out: &mut Vec<u8>, ns: i64, digits: u8) {
     }
 }
 
+/// Lowercase hexadecimal digits by value.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `v` in decimal.
+pub(crate) fn write_uint(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
 /// Appends `v` as `0x` and lowercase hexadecimal digits, at least `digits`
 /// of them (zeros in front), as `{:#0w$x}` with `w = digits + 2` would.
-pub fn write_hex(out: &mut Vec<u8>, v: u64, digits: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+fn write_hex(out: &mut Vec<u8>, v: u64, digits: u8) {
     let needed = (64 - v.leading_zeros()).div_ceil(4).max(1) as usize;
     let width = needed.max(digits as usize);
     out.extend_from_slice(b"0x");
@@ -64,7 +71,7 @@ impl Value<'_> {
     /// Appends the text form.
     pub fn write_text(&self, out: &mut Vec<u8>) {
         match *self {
-            Value::Uint(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+            Value::Uint(v) => write_uint(out, v),
             Value::Hex(v, digits) => write_hex(out, v, digits),
             Value::Bool(b) => out.push(if b { b'1' } else { b'0' }),
             Value::Text(t) => out.extend_from_slice(t),
@@ -82,7 +89,6 @@ impl Value<'_> {
                 let _ = write!(out, "{a}");
             }
             Value::Mac(m) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
                 for (i, b) in m.0.iter().enumerate() {
                     if i > 0 {
                         out.push(b':');
