@@ -82,6 +82,33 @@ impl<'a> Frame<'a> {
         self.data.len() as u32
     }
 
+    /// The raw pcapng options of the record (empty for pcap), to keep
+    /// beside [`Frame::data`] for [`Frame::over`].
+    pub fn options_raw(&self) -> &'a [u8] {
+        self.options
+    }
+
+    /// The same frame over copies of its bytes and options (what
+    /// [`Frame::data`] and [`Frame::options_raw`] hold), for readers that
+    /// keep frames past the next read; it has no lookahead.
+    pub fn over<'b>(&self, data: &'b [u8], options: &'b [u8]) -> Frame<'b> {
+        Frame {
+            number: self.number,
+            ts_ns: self.ts_ns,
+            has_ts: self.has_ts,
+            orig_len: self.orig_len,
+            link_type: self.link_type,
+            interface: self.interface,
+            precision: self.precision,
+            offset: self.offset,
+            data,
+            custom: self.custom,
+            lookahead: &[],
+            options,
+            options_big_endian: self.options_big_endian,
+        }
+    }
+
     /// The `opt_comment` options attached to this frame (pcapng only).
     pub fn comments(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         crate::pcapng::options(self.options, self.options_big_endian)

@@ -227,6 +227,24 @@ const EMPTY_ANOMALY: Anomaly = Anomaly {
 };
 
 impl<'a> Packet<'a> {
+    /// The same dissection over other bytes: a copy of [`Packet::data`],
+    /// for readers that keep packets past the buffer they were read from
+    /// (or none, to keep the layers alone until then).
+    pub fn over<'b>(&self, data: &'b [u8]) -> Packet<'b> {
+        Packet {
+            data,
+            link_type: self.link_type,
+            layers: self.layers,
+            n_layers: self.n_layers,
+            anomalies: self.anomalies,
+            n_anomalies: self.n_anomalies,
+            reported_len: self.reported_len,
+            reassembled: self.reassembled,
+            extend_first_ip: self.extend_first_ip,
+            fragment: self.fragment,
+        }
+    }
+
     /// The layers in order, outermost first.
     #[inline]
     pub fn layers(&self) -> &[Layer] {

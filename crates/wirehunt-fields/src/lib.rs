@@ -13,6 +13,7 @@
 //!   only that;
 //! - [`pipeline`]: frame to [`FrameCtx`], computing only what is needed.
 
+pub mod batch;
 pub mod columns;
 pub mod detail;
 pub mod ipproto;

@@ -204,6 +204,11 @@ pub struct PacketsArgs {
     /// Most conversations tracked at once before the idlest are evicted.
     #[arg(long, value_name = "N", default_value_t = (1 << 21) / 8 * 7)]
     pub max_conversations: usize,
+    /// Write the detail view (-V, -O) in N threads beside the one reading
+    /// the capture; 1 does all in one thread. The output is the same for
+    /// any N. Default: one per core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 impl PacketsArgs {

@@ -182,6 +182,16 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         limit: args.count.unwrap_or(u64::MAX),
         needs,
     };
+    if let Mode::Detail(_) = mode {
+        let threads = args.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        );
+        if threads > 1 {
+            let pass = detail_in_threads(&src, &args.only, threads.min(MAX_THREADS))?;
+            return Ok(pass.finish(path, "processed"));
+        }
+    }
     let mut scratch = Vec::new();
     let mut write_err = None;
     let pass = each_frame(&src, |ctx, matched| {
@@ -212,6 +222,129 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(pass.finish(path, "processed"))
+}
+
+/// Most threads the detail view is written in.
+const MAX_THREADS: usize = 16;
+/// A batch goes to a writing thread when it holds this many frames or
+/// bytes: large enough that handing it over costs nothing next to writing
+/// it, small enough that the threads start at once and few are in flight.
+const BATCH_FRAMES: usize = 1024;
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Where the writing threads are in the output: the next batch to write,
+/// and whether the output is gone (a closed pipe, an error).
+struct Turns {
+    next: std::sync::Mutex<u64>,
+    turned: std::sync::Condvar,
+    closed: std::sync::atomic::AtomicBool,
+    error: std::sync::Mutex<Option<io::Error>>,
+}
+
+impl Turns {
+    fn closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Waits until the batches before `seq` are written, writes `text`
+    /// (unless the output is gone) and lets batch `seq + 1` go.
+    fn write_in_turn(&self, seq: u64, text: &[u8]) {
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        while *next != seq {
+            next = self.turned.wait(next).unwrap_or_else(|e| e.into_inner());
+        }
+        if !self.closed() {
+            let mut out = io::stdout().lock();
+            if let Err(e) = out.write_all(text).and_then(|_| out.flush()) {
+                self.closed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                }
+            }
+        }
+        *next += 1;
+        self.turned.notify_all();
+    }
+}
+
+/// The detail view with the pass in this thread and the writing in
+/// `threads` others. The pass has to see the frames one by one (sequence
+/// analysis, reassembly), but writing a frame's tree only reads what the
+/// pass found: frames go in batches ([`FrameBatch`]) to whichever thread is
+/// free, and each batch's text is written after the one before it, so the
+/// output is the same as from one thread.
+fn detail_in_threads(
+    src: &Source<'_>,
+    only: &[String],
+    threads: usize,
+) -> anyhow::Result<crate::pass::Pass> {
+    use std::sync::mpsc::{channel, sync_channel};
+    use std::sync::{Arc, Mutex};
+    use wirehunt_fields::batch::FrameBatch;
+
+    let turns = Turns {
+        next: Mutex::new(0),
+        turned: std::sync::Condvar::new(),
+        closed: false.into(),
+        error: Mutex::new(None),
+    };
+    let pass = std::thread::scope(|scope| {
+        // Two batches waiting per thread keep them busy while the pass
+        // runs ahead; more would only hold memory.
+        let (to_write, batches) = sync_channel::<(u64, FrameBatch)>(2 * threads);
+        // Owned by the writers alone: when they are all gone (a panic),
+        // sending fails and the pass stops instead of waiting for ever.
+        let batches = Arc::new(Mutex::new(batches));
+        let (give_back, written) = channel::<FrameBatch>();
+        for _ in 0..threads {
+            let (batches, give_back, turns) = (Arc::clone(&batches), give_back.clone(), &turns);
+            let mut detail = wirehunt_fields::detail::DetailWriter::new(only.to_vec());
+            scope.spawn(move || {
+                let mut text = Vec::new();
+                loop {
+                    let next = batches.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok((seq, mut batch)) = next else {
+                        break;
+                    };
+                    text.clear();
+                    if !turns.closed() {
+                        batch.each(|ctx| detail.write(ctx, &mut text));
+                    }
+                    turns.write_in_turn(seq, &text);
+                    batch.clear();
+                    let _ = give_back.send(batch);
+                }
+            });
+        }
+        drop((batches, give_back));
+        let mut batch = FrameBatch::default();
+        let mut seq = 0;
+        let mut hand_over = |batch: &mut FrameBatch| {
+            let empty = written.try_recv().unwrap_or_default();
+            let full = std::mem::replace(batch, empty);
+            seq += 1;
+            to_write.send((seq - 1, full)).is_ok()
+        };
+        let pass = each_frame(src, |ctx, matched| {
+            if !matched {
+                return true;
+            }
+            batch.push(ctx);
+            if batch.len() >= BATCH_FRAMES || batch.bytes_len() >= BATCH_BYTES {
+                return hand_over(&mut batch) && !turns.closed();
+            }
+            !turns.closed()
+        });
+        if !batch.is_empty() {
+            hand_over(&mut batch);
+        }
+        pass
+    })?;
+    if let Some(e) = turns.error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e.into());
+    }
+    Ok(pass)
 }
 
 fn write_fields(
