@@ -11,7 +11,7 @@ use wirehunt_dissect::{Proto, TcpSegment, UdpDatagram};
 
 use crate::protocols::write_protocols;
 use crate::registry::{Field, FrameCtx, Kind, all};
-use crate::value::{Value, write_uint};
+use crate::value::{Value, put_padded, write_uint};
 
 /// Fields Wireshark keeps out of the tree (either-side aliases for filters).
 const HIDDEN: &[&str] = &["eth.addr", "ip.addr", "ipv6.addr", "tcp.port", "udp.port"];
@@ -30,9 +30,28 @@ fn field_prefix(proto: &str) -> &str {
 /// indentation of its level and its label.
 struct TreeField {
     field: &'static Field,
-    /// `"    Label: "`, four spaces a level.
+    /// What the tree knows about the field without reading it.
+    known: Known,
+    /// `"    Label: "`, four spaces a level, then zeros to [`LEAD`] bytes.
     lead: Box<[u8]>,
+    lead_len: usize,
 }
+
+/// Fields the tree writes or skips without calling them.
+#[derive(Clone, Copy, PartialEq)]
+enum Known {
+    /// Read the field.
+    No,
+    /// `frame.protocols`: the chain the tree has just built.
+    Chain,
+    /// A `tcp.analysis.*` field: none is present when the sequence
+    /// analysis flagged nothing (most segments).
+    Analysis,
+}
+
+/// Room for every lead of a line but the longest few, which are written
+/// by a plain copy (see [`put_padded`]).
+const LEAD: usize = 48;
 
 /// The fields under the heading of the protocol whose registry prefix is
 /// `prefix`, in registry order: every field named `prefix.…` but the
@@ -51,10 +70,20 @@ fn subtree(prefix: &str) -> &'static [TreeField] {
                     continue;
                 }
                 let depth = field.name.matches('.').count();
-                let lead = format!("{:indent$}{}: ", "", field.label, indent = 4 * depth);
+                let mut lead =
+                    format!("{:indent$}{}: ", "", field.label, indent = 4 * depth).into_bytes();
+                let lead_len = lead.len();
+                lead.resize(lead_len.max(LEAD), 0);
+                let known = match field.name {
+                    "frame.protocols" => Known::Chain,
+                    n if n.starts_with("tcp.analysis.") => Known::Analysis,
+                    _ => Known::No,
+                };
                 by_prefix.entry(head).or_default().push(TreeField {
                     field,
-                    lead: lead.into_bytes().into(),
+                    known,
+                    lead: lead.into(),
+                    lead_len,
                 });
             }
             by_prefix
@@ -255,12 +284,26 @@ impl DetailWriter {
             if !only.is_empty() && !only.iter().any(|o| o == p) {
                 continue;
             }
-            for TreeField { field, lead } in subtree(field_prefix(p)) {
-                field.extract(ctx, &mut |v: Value<'_>| {
-                    out.extend_from_slice(lead);
+            for TreeField {
+                field,
+                known,
+                lead,
+                lead_len,
+            } in subtree(field_prefix(p))
+            {
+                let mut line = |v: &Value<'_>| {
+                    match <&[u8; LEAD]>::try_from(&lead[..]) {
+                        Ok(padded) => put_padded(out, padded, *lead_len),
+                        Err(_) => out.extend_from_slice(&lead[..*lead_len]),
+                    }
                     v.write_text(out);
                     out.push(b'\n');
-                });
+                };
+                match known {
+                    Known::Chain => line(&Value::Text(chain)),
+                    Known::Analysis if ctx.tcp.flags == 0 => {}
+                    _ => field.extract(ctx, &mut line),
+                }
             }
         }
         if ctx.reassembly_error {
@@ -294,7 +337,7 @@ mod tests {
         let lead = |name: &str| {
             let (head, _) = name.split_once('.').unwrap();
             let t = subtree(head).iter().find(|t| t.field.name == name).unwrap();
-            String::from_utf8(t.lead.to_vec()).unwrap()
+            String::from_utf8(t.lead[..t.lead_len].to_vec()).unwrap()
         };
         assert_eq!(lead("ip.src"), "    Source Address: ");
         assert_eq!(lead("ip.flags.df"), "        Don't fragment: ");
@@ -307,5 +350,51 @@ mod tests {
             .collect();
         assert_eq!(ip, order);
         assert!(subtree("no-such-protocol").is_empty());
+    }
+
+    /// The tree skips the `tcp.analysis.*` fields of segments the analysis
+    /// flagged nothing on: none of them may show anything there.
+    #[test]
+    fn analysis_fields_show_nothing_on_an_unflagged_segment() {
+        use wirehunt_capture::{CaptureReader, LinkType, PcapWriter};
+        let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+        f.extend_from_slice(&[0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&[198, 51, 100, 1, 203, 0, 113, 2]);
+        f.extend_from_slice(&[0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 1]);
+        f.extend_from_slice(&[0x50, 0x10, 0x04, 0x00, 0, 0, 0, 0]);
+        let mut w = PcapWriter::new(LinkType(1));
+        w.frame(0, &f);
+        let mut r = CaptureReader::from_bytes(w.into_bytes()).unwrap();
+        let frame = r.next_frame().unwrap().unwrap();
+        let pkt = wirehunt_dissect::dissect(frame.data, frame.link_type);
+        let shown = |tcp: wirehunt_flow::analysis::TcpAnalysis| {
+            let ctx = FrameCtx {
+                frame: &frame,
+                pkt: &pkt,
+                flows: Default::default(),
+                first_ts_ns: 0,
+                http: Default::default(),
+                tcp,
+                arp: Default::default(),
+                reassembly_error: false,
+            };
+            let analysis = subtree("tcp").iter().filter(|t| t.known == Known::Analysis);
+            analysis
+                .map(|t| {
+                    let mut n = 0;
+                    t.field.extract(&ctx, &mut |_: &Value<'_>| n += 1);
+                    (t.field.name, n)
+                })
+                .collect::<Vec<_>>()
+        };
+        let none = shown(Default::default());
+        assert!(none.len() >= 18, "{none:?}");
+        assert!(none.iter().all(|(_, n)| *n == 0), "{none:?}");
+        // Each shows up when flagged, so the check above is not vacuous.
+        let all = shown(wirehunt_flow::analysis::TcpAnalysis {
+            flags: u32::MAX,
+            ..Default::default()
+        });
+        assert!(all.iter().all(|(_, n)| *n > 0), "{all:?}");
     }
 }

@@ -31,9 +31,20 @@ pub fn write_seconds(out: &mut Vec<u8>, ns: i64, digits: u8) {
     if neg {
         out.push(b'-');
     }
-    let mut buf = itoa::Buffer::new();
-    out.extend_from_slice(buf.format(abs / 1_000_000_000).as_bytes());
-    if digits > 0 {
+    write_uint(out, abs / 1_000_000_000);
+    if (1..=9).contains(&digits) {
+        let d = usize::from(digits);
+        let mut frac = abs % 1_000_000_000 / 10u64.pow(9 - u32::from(digits));
+        in_place(out, |buf: &mut [u8; 10]| {
+            buf[0] = b'.';
+            for c in buf[1..=d].iter_mut().rev() {
+                *c = b'0' + (frac % 10) as u8;
+                frac /= 10;
+            }
+            d + 1
+        });
+    } else if digits > 0 {
+        let mut buf = itoa::Buffer::new();
         out.push(b'.');
         let frac = abs % 1_000_000_000;
         let scaled = frac / 10u64.pow(9 - digits.min(9) as u32);
@@ -48,9 +59,60 @@ pub fn write_seconds(out: &mut Vec<u8>, ns: i64, digits: u8) {
 /// Lowercase hexadecimal digits by value.
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Appends a piece of at most `N` bytes that `write` puts at the start of
+/// the `N` bytes it is given, returning its length. The piece is written in
+/// place at the end of `out`: copying it there from the stack would load
+/// bytes just stored one by one in wider words, which the CPU cannot
+/// forward from its store buffer and waits for (the detail view appends
+/// tens of millions of short pieces).
+#[inline]
+pub(crate) fn in_place<const N: usize>(
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut [u8; N]) -> usize,
+) {
+    let at = out.len();
+    out.extend_from_slice(&[0u8; N]);
+    let len = out[at..].first_chunk_mut().map_or(N, write);
+    out.truncate(at + len.min(N));
+}
+
+/// Appends the first `len` bytes of `padded` by a copy of all `N`: a copy
+/// of known size is a few moves, where one of any size is a call to
+/// `memmove`.
+#[inline]
+pub(crate) fn put_padded<const N: usize>(out: &mut Vec<u8>, padded: &[u8; N], len: usize) {
+    let at = out.len();
+    out.extend_from_slice(padded);
+    out.truncate(at + len.min(N));
+}
+
+/// Pairs of decimal digits, `00` to `99`.
+const PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends `v` in decimal.
-pub(crate) fn write_uint(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+#[inline]
+pub(crate) fn write_uint(out: &mut Vec<u8>, mut v: u64) {
+    let len = v.checked_ilog10().unwrap_or(0) as usize + 1;
+    in_place(out, |buf: &mut [u8; 20]| {
+        let mut end = len;
+        while v >= 100 {
+            let pair = (v % 100) as usize * 2;
+            v /= 100;
+            buf[end - 2..end].copy_from_slice(&PAIRS[pair..pair + 2]);
+            end -= 2;
+        }
+        if v >= 10 {
+            buf[..2].copy_from_slice(&PAIRS[v as usize * 2..v as usize * 2 + 2]);
+        } else {
+            buf[0] = b'0' + v as u8;
+        }
+        len
+    });
 }
 
 /// Appends `v` as `0x` and lowercase hexadecimal digits, at least `digits`
@@ -58,13 +120,23 @@ pub(crate) fn write_uint(out: &mut Vec<u8>, v: u64) {
 fn write_hex(out: &mut Vec<u8>, v: u64, digits: u8) {
     let needed = (64 - v.leading_zeros()).div_ceil(4).max(1) as usize;
     let width = needed.max(digits as usize);
-    out.extend_from_slice(b"0x");
-    out.extend(std::iter::repeat_n(b'0', width - needed));
-    out.extend(
-        (0..needed)
-            .rev()
-            .map(|i| HEX[((v >> (4 * i)) & 15) as usize]),
-    );
+    if width > 16 {
+        out.extend_from_slice(b"0x");
+        out.extend(std::iter::repeat_n(b'0', width - needed));
+        out.extend(
+            (0..needed)
+                .rev()
+                .map(|i| HEX[((v >> (4 * i)) & 15) as usize]),
+        );
+        return;
+    }
+    in_place(out, |buf: &mut [u8; 18]| {
+        buf[..2].copy_from_slice(b"0x");
+        for (i, d) in buf[2..2 + width].iter_mut().rev().enumerate() {
+            *d = HEX[((v >> (4 * i)) & 15) as usize];
+        }
+        2 + width
+    });
 }
 
 impl Value<'_> {
@@ -76,26 +148,35 @@ impl Value<'_> {
             Value::Bool(b) => out.push(if b { b'1' } else { b'0' }),
             Value::Text(t) => out.extend_from_slice(t),
             Value::Ipv4(a) => {
-                let o = a.octets();
-                let mut buf = itoa::Buffer::new();
-                for (i, b) in o.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b'.');
+                in_place(out, |buf: &mut [u8; 16]| {
+                    let mut len = 0;
+                    for b in a.octets() {
+                        let (h, t) = (b / 100, b / 10 % 10);
+                        buf[len] = b'0' + h;
+                        len += usize::from(h > 0);
+                        buf[len] = b'0' + t;
+                        len += usize::from(b >= 10);
+                        buf[len] = b'0' + b % 10;
+                        buf[len + 1] = b'.';
+                        len += 2;
                     }
-                    out.extend_from_slice(buf.format(*b).as_bytes());
-                }
+                    len - 1
+                });
             }
             Value::Ipv6(a) => {
                 let _ = write!(out, "{a}");
             }
             Value::Mac(m) => {
-                for (i, b) in m.0.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b':');
+                in_place(out, |buf: &mut [u8; 17]| {
+                    for (i, b) in m.0.iter().enumerate() {
+                        buf[3 * i] = HEX[(b >> 4) as usize];
+                        buf[3 * i + 1] = HEX[(b & 15) as usize];
+                        if i < 5 {
+                            buf[3 * i + 2] = b':';
+                        }
                     }
-                    out.push(HEX[(b >> 4) as usize]);
-                    out.push(HEX[(b & 15) as usize]);
-                }
+                    17
+                });
             }
             Value::Seconds(ns) => write_seconds(out, ns, 9),
             Value::Name(n) => {
@@ -118,6 +199,62 @@ mod tests {
         let mut o = Vec::new();
         v.write_text(&mut o);
         String::from_utf8(o).unwrap()
+    }
+
+    #[test]
+    fn pieces_written_in_place_are_what_std_writes() {
+        let mut out = b"x".to_vec();
+        let mut want = String::from("x");
+        for k in 0..20u32 {
+            let p = 10u64.pow(k);
+            for v in [p - 1, p, p + 1, p * 3 + 7, u64::MAX / p] {
+                write_uint(&mut out, v);
+                want += &v.to_string();
+            }
+        }
+        write_uint(&mut out, u64::MAX);
+        want += &u64::MAX.to_string();
+        assert_eq!(String::from_utf8(out).unwrap(), want);
+        for o in [0u8, 5, 9, 10, 42, 99, 100, 105, 199, 200, 255] {
+            for a in [
+                Ipv4Addr::new(o, o, o, o),
+                Ipv4Addr::new(o, 0, 255, 10),
+                Ipv4Addr::new(255, o, 1, o),
+            ] {
+                assert_eq!(text(Value::Ipv4(a)), a.to_string());
+            }
+        }
+        let mac = MacAddr([0xff, 0, 0x0a, 0xb0, 0x12, 0xfe]);
+        assert_eq!(text(Value::Mac(mac)), "ff:00:0a:b0:12:fe");
+        for ns in [
+            0,
+            1,
+            999_999_999,
+            1_000_000_000,
+            1_234_567_891_012_345_678,
+            -1,
+        ] {
+            for digits in 0..=9u8 {
+                let mut out = Vec::new();
+                write_seconds(&mut out, ns, digits);
+                let abs = (ns as i128).unsigned_abs();
+                let (s, frac) = (abs / 1_000_000_000, abs % 1_000_000_000);
+                let sign = if ns < 0 { "-" } else { "" };
+                let want = match digits {
+                    0 => format!("{sign}{s}"),
+                    d => format!(
+                        "{sign}{s}.{:0d$}",
+                        frac / 10u128.pow(9 - u32::from(d)),
+                        d = d as usize
+                    ),
+                };
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    want,
+                    "{ns} in {digits} digits"
+                );
+            }
+        }
     }
 
     #[test]

@@ -672,7 +672,7 @@ fn values(v: &Val, ctx: &FrameCtx<'_, '_>) -> Vec<Rv> {
         Val::Src { src, slice: ranges } => {
             let mut out = Vec::new();
             match src {
-                Src::Field(f) => f.extract(ctx, &mut |x: Value<'_>| out.push(from_value(x))),
+                Src::Field(f) => f.extract(ctx, &mut |x: &Value<'_>| out.push(from_value(*x))),
                 Src::Frame => out.push(Rv::Bytes(ctx.frame.data.to_vec())),
                 Src::Proto(name, p) => proto_bytes(ctx, name, p, &mut out),
             }
@@ -814,7 +814,7 @@ fn eval(n: &Node, ctx: &FrameCtx<'_, '_>) -> bool {
             }
             Src::Field(f) => {
                 let mut any = false;
-                f.extract(ctx, &mut |_: Value<'_>| any = true);
+                f.extract(ctx, &mut |_: &Value<'_>| any = true);
                 any
             }
         },

@@ -361,7 +361,7 @@ fn write_fields(
         match fmt.occurrence {
             Occurrence::All => {
                 let mut first = true;
-                f.extract(ctx, &mut |v: Value<'_>| {
+                f.extract(ctx, &mut |v: &Value<'_>| {
                     if !first {
                         out.push(fmt.aggregator);
                     }
@@ -371,7 +371,7 @@ fn write_fields(
             }
             occ => {
                 let mut done = false;
-                f.extract(ctx, &mut |v: Value<'_>| {
+                f.extract(ctx, &mut |v: &Value<'_>| {
                     if occ == Occurrence::Last || !done {
                         scratch.clear();
                         v.write_text(scratch);
@@ -397,11 +397,11 @@ fn write_json(
     let mut first_field = true;
     for f in fields {
         let mut values: Vec<serde_json::Value> = Vec::new();
-        f.extract(ctx, &mut |v: Value<'_>| {
+        f.extract(ctx, &mut |v: &Value<'_>| {
             scratch.clear();
             v.write_text(scratch);
             let text = String::from_utf8_lossy(scratch);
-            values.push(match v {
+            values.push(match *v {
                 Value::Uint(n) => n.into(),
                 Value::Bool(b) => b.into(),
                 _ => text.into_owned().into(),
