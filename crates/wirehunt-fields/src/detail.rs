@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use wirehunt_dissect::{Proto, TcpSegment, UdpDatagram};
 
 use crate::protocols::write_protocols;
-use crate::registry::{Field, FrameCtx, Kind, all};
+use crate::registry::{Field, FrameCtx, Kind, PerLayer, all};
 use crate::value::{Value, put_padded, write_uint};
 
 /// Fields Wireshark keeps out of the tree (either-side aliases for filters).
@@ -233,6 +233,29 @@ fn heading(ctx: &FrameCtx<'_, '_>, proto: &str, out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
+/// The bytes of the layers of one protocol that Wireshark dissects
+/// ([`FrameCtx::layers_of`]), when there are few.
+enum Layers<'a> {
+    Few(usize, [&'a [u8]; 4]),
+    /// More than four: the fields look for them themselves.
+    Many,
+}
+
+impl<'a> Layers<'a> {
+    fn of(ctx: &FrameCtx<'a, '_>, proto: Proto) -> Layers<'a> {
+        let mut bytes = [&[][..]; 4];
+        let mut n = 0;
+        for l in ctx.layers_of(proto) {
+            match bytes.get_mut(n) {
+                Some(b) => *b = ctx.pkt.bytes(l),
+                None => return Layers::Many,
+            }
+            n += 1;
+        }
+        Layers::Few(n, bytes)
+    }
+}
+
 /// Writes the detail view of frame after frame, keeping its buffers from
 /// one frame to the next. Protocols named in `only` are expanded and the
 /// others show their heading alone; none named expands them all.
@@ -284,6 +307,9 @@ impl DetailWriter {
             if !only.is_empty() && !only.iter().any(|o| o == p) {
                 continue;
             }
+            // The layers of the protocol the per-layer fields read, found
+            // for the first of them.
+            let mut layers: Option<(Proto, Layers<'_>)> = None;
             for TreeField {
                 field,
                 known,
@@ -299,9 +325,23 @@ impl DetailWriter {
                     v.write_text(out);
                     out.push(b'\n');
                 };
-                match known {
-                    Known::Chain => line(&Value::Text(chain)),
-                    Known::Analysis if ctx.tcp.flags == 0 => {}
+                match (known, field.per_layer()) {
+                    (Known::Chain, _) => line(&Value::Text(chain)),
+                    (Known::Analysis, _) if ctx.tcp.flags == 0 => {}
+                    (_, Some(PerLayer { proto, read })) => {
+                        let found = match &layers {
+                            Some((p, found)) if *p == proto => found,
+                            _ => &layers.insert((proto, Layers::of(ctx, proto))).1,
+                        };
+                        match found {
+                            Layers::Few(n, bytes) => {
+                                for v in bytes[..*n].iter().filter_map(|b| read(b)) {
+                                    line(&v);
+                                }
+                            }
+                            Layers::Many => field.extract(ctx, &mut line),
+                        }
+                    }
                     _ => field.extract(ctx, &mut line),
                 }
             }

@@ -146,6 +146,17 @@ pub struct Field {
     pub label: &'static str,
     pub kind: Kind,
     extract: fn(&FrameCtx<'_, '_>, &mut dyn Sink),
+    per_layer: Option<PerLayer>,
+}
+
+/// How a field that holds one value per layer of a protocol (every layer
+/// Wireshark dissects, [`FrameCtx::layers_of`]) reads it from the layer's
+/// bytes. The detail view finds a protocol's layers once and reads each
+/// such field from them, rather than each field looking for them.
+#[derive(Clone, Copy)]
+pub struct PerLayer {
+    pub proto: Proto,
+    pub read: for<'a> fn(&'a [u8]) -> Option<Value<'a>>,
 }
 
 impl Field {
@@ -153,6 +164,13 @@ impl Field {
     #[inline]
     pub fn extract(&self, ctx: &FrameCtx<'_, '_>, sink: &mut dyn Sink) {
         (self.extract)(ctx, sink)
+    }
+
+    /// Set for a field read from each layer of one protocol on its own:
+    /// then `extract` gives what `read` gives for each of the layers of
+    /// `proto`, in order.
+    pub fn per_layer(&self) -> Option<PerLayer> {
+        self.per_layer
     }
 
     /// What the field reads besides the packet's bytes
@@ -198,6 +216,7 @@ macro_rules! field {
             label: $label,
             kind: Kind::$kind,
             extract: |$c, $s| $body,
+            per_layer: None,
         }
     };
 }
@@ -205,11 +224,30 @@ macro_rules! field {
 /// A field read from every layer of one protocol through its view type.
 macro_rules! layer_field {
     ($name:literal, $label:literal, $kind:ident, $proto:ident, $view:ty, |$v:ident| $val:expr) => {
-        field!($name, $label, $kind, |c, s| each(
-            c,
-            Proto::$proto,
-            <$view>::new_checked,
-            |$v| s.value($val)
+        Field {
+            name: $name,
+            label: $label,
+            kind: Kind::$kind,
+            extract: |c, s| {
+                for l in c.layers_of(Proto::$proto) {
+                    if let Some($v) = <$view>::new_checked(c.pkt.bytes(l)) {
+                        s.value($val)
+                    }
+                }
+            },
+            per_layer: Some(PerLayer {
+                proto: Proto::$proto,
+                read: |b| <$view>::new_checked(b).map(|$v| $val),
+            }),
+        }
+    };
+}
+
+/// One of the TCP header's flag bits, as a boolean.
+macro_rules! tcp_flag {
+    ($name:literal, $label:literal, $bit:ident) => {
+        layer_field!($name, $label, Bool, Tcp, TcpSegment, |t| Value::Bool(
+            t.has(flags::$bit)
         ))
     };
 }
@@ -256,12 +294,6 @@ fn http_responses<'p>(c: &FrameCtx<'_, 'p>) -> Vec<http::Response<'p>> {
     c.layers_of(Proto::Http)
         .filter_map(|l| http::parse_response(data.get(l.start as usize..l.end as usize)?))
         .collect()
-}
-
-fn tcp_flag(c: &FrameCtx<'_, '_>, s: &mut dyn Sink, bit: u16) {
-    each(c, Proto::Tcp, TcpSegment::new_checked, |t| {
-        s.value(Value::Bool(t.has(bit)))
-    })
 }
 
 /// A `tcp.analysis.*` flag: present (as true) when any of `bits` is set.
@@ -654,52 +686,15 @@ static FIELDS: &[Field] = &[
         t.flags() as u64,
         4
     )),
-    field!("tcp.flags.ae", "Accurate ECN", Bool, |c, s| tcp_flag(
-        c,
-        s,
-        flags::AE
-    )),
-    field!(
-        "tcp.flags.cwr",
-        "Congestion Window Reduced",
-        Bool,
-        |c, s| tcp_flag(c, s, flags::CWR)
-    ),
-    field!("tcp.flags.ece", "ECN-Echo", Bool, |c, s| tcp_flag(
-        c,
-        s,
-        flags::ECE
-    )),
-    field!("tcp.flags.urg", "Urgent", Bool, |c, s| tcp_flag(
-        c,
-        s,
-        flags::URG
-    )),
-    field!("tcp.flags.ack", "Acknowledgment", Bool, |c, s| tcp_flag(
-        c,
-        s,
-        flags::ACK
-    )),
-    field!("tcp.flags.push", "Push", Bool, |c, s| tcp_flag(
-        c,
-        s,
-        flags::PSH
-    )),
-    field!("tcp.flags.reset", "Reset", Bool, |c, s| tcp_flag(
-        c,
-        s,
-        flags::RST
-    )),
-    field!("tcp.flags.syn", "Syn", Bool, |c, s| tcp_flag(
-        c,
-        s,
-        flags::SYN
-    )),
-    field!("tcp.flags.fin", "Fin", Bool, |c, s| tcp_flag(
-        c,
-        s,
-        flags::FIN
-    )),
+    tcp_flag!("tcp.flags.ae", "Accurate ECN", AE),
+    tcp_flag!("tcp.flags.cwr", "Congestion Window Reduced", CWR),
+    tcp_flag!("tcp.flags.ece", "ECN-Echo", ECE),
+    tcp_flag!("tcp.flags.urg", "Urgent", URG),
+    tcp_flag!("tcp.flags.ack", "Acknowledgment", ACK),
+    tcp_flag!("tcp.flags.push", "Push", PSH),
+    tcp_flag!("tcp.flags.reset", "Reset", RST),
+    tcp_flag!("tcp.flags.syn", "Syn", SYN),
+    tcp_flag!("tcp.flags.fin", "Fin", FIN),
     layer_field!(
         "tcp.window_size_value",
         "Window",

@@ -206,7 +206,7 @@ pub struct PacketsArgs {
     pub max_conversations: usize,
     /// Write the detail view (-V, -O) in N threads beside the one reading
     /// the capture; 1 does all in one thread. The output is the same for
-    /// any N. Default: one per core.
+    /// any N. Default: one more than the cores.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 }

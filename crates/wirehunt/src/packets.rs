@@ -183,8 +183,15 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<ExitCode> {
         needs,
     };
     if let Mode::Detail(_) = mode {
+        // One writing thread more than the cores: on two cores, three kept
+        // both busier than two (1.25 s against 1.33 s on the 1 GB
+        // workload), as the pass's thread comes and goes. One core does
+        // it all in one thread.
         let threads = args.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            || match std::thread::available_parallelism().map_or(1, |n| n.get()) {
+                1 => 1,
+                cores => cores + 1,
+            },
             usize::from,
         );
         if threads > 1 {
@@ -232,39 +239,58 @@ const MAX_THREADS: usize = 16;
 const BATCH_FRAMES: usize = 1024;
 const BATCH_BYTES: usize = 1 << 20;
 
-/// Where the writing threads are in the output: the next batch to write,
-/// and whether the output is gone (a closed pipe, an error).
-struct Turns {
-    next: std::sync::Mutex<u64>,
-    turned: std::sync::Condvar,
+/// The text of batches written in several threads, put out in the order of
+/// the batches: the thread that finishes the batch due next writes it, with
+/// those after it that are done already. No thread waits for another to
+/// finish a batch.
+struct InOrder {
+    pending: std::sync::Mutex<Pending>,
+    /// The output is gone (a closed pipe, an error).
     closed: std::sync::atomic::AtomicBool,
     error: std::sync::Mutex<Option<io::Error>>,
 }
 
-impl Turns {
+#[derive(Default)]
+struct Pending {
+    /// The batch due next.
+    next: u64,
+    /// Batches done before their turn, by number.
+    done: std::collections::BTreeMap<u64, Vec<u8>>,
+    /// Emptied buffers, for the threads' next batches.
+    spare: Vec<Vec<u8>>,
+}
+
+impl InOrder {
     fn closed(&self) -> bool {
         self.closed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Waits until the batches before `seq` are written, writes `text`
-    /// (unless the output is gone) and lets batch `seq + 1` go.
-    fn write_in_turn(&self, seq: u64, text: &[u8]) {
-        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        while *next != seq {
-            next = self.turned.wait(next).unwrap_or_else(|e| e.into_inner());
-        }
-        if !self.closed() {
-            let mut out = io::stdout().lock();
-            if let Err(e) = out.write_all(text).and_then(|_| out.flush()) {
-                self.closed
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-                if e.kind() != io::ErrorKind::BrokenPipe {
-                    *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+    /// Takes batch `seq`'s text; when it is due, writes it and the done
+    /// batches after it (unless the output is gone). Returns an empty
+    /// buffer for the caller's next batch.
+    fn finish(&self, seq: u64, text: Vec<u8>) -> Vec<u8> {
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        p.done.insert(seq, text);
+        loop {
+            let next = p.next;
+            let Some(mut text) = p.done.remove(&next) else {
+                break;
+            };
+            if !self.closed() {
+                let mut out = io::stdout().lock();
+                if let Err(e) = out.write_all(&text).and_then(|_| out.flush()) {
+                    self.closed
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    if e.kind() != io::ErrorKind::BrokenPipe {
+                        *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                    }
                 }
             }
+            p.next += 1;
+            text.clear();
+            p.spare.push(text);
         }
-        *next += 1;
-        self.turned.notify_all();
+        p.spare.pop().unwrap_or_default()
     }
 }
 
@@ -272,8 +298,8 @@ impl Turns {
 /// `threads` others. The pass has to see the frames one by one (sequence
 /// analysis, reassembly), but writing a frame's tree only reads what the
 /// pass found: frames go in batches ([`FrameBatch`]) to whichever thread is
-/// free, and each batch's text is written after the one before it, so the
-/// output is the same as from one thread.
+/// free, and each batch's text is written after the one before it
+/// ([`InOrder`]), so the output is the same as from one thread.
 fn detail_in_threads(
     src: &Source<'_>,
     only: &[String],
@@ -283,9 +309,8 @@ fn detail_in_threads(
     use std::sync::{Arc, Mutex};
     use wirehunt_fields::batch::FrameBatch;
 
-    let turns = Turns {
-        next: Mutex::new(0),
-        turned: std::sync::Condvar::new(),
+    let out = InOrder {
+        pending: Mutex::default(),
         closed: false.into(),
         error: Mutex::new(None),
     };
@@ -298,7 +323,7 @@ fn detail_in_threads(
         let batches = Arc::new(Mutex::new(batches));
         let (give_back, written) = channel::<FrameBatch>();
         for _ in 0..threads {
-            let (batches, give_back, turns) = (Arc::clone(&batches), give_back.clone(), &turns);
+            let (batches, give_back, out) = (Arc::clone(&batches), give_back.clone(), &out);
             let mut detail = wirehunt_fields::detail::DetailWriter::new(only.to_vec());
             scope.spawn(move || {
                 let mut text = Vec::new();
@@ -307,11 +332,10 @@ fn detail_in_threads(
                     let Ok((seq, mut batch)) = next else {
                         break;
                     };
-                    text.clear();
-                    if !turns.closed() {
+                    if !out.closed() {
                         batch.each(|ctx| detail.write(ctx, &mut text));
                     }
-                    turns.write_in_turn(seq, &text);
+                    text = out.finish(seq, text);
                     batch.clear();
                     let _ = give_back.send(batch);
                 }
@@ -332,16 +356,16 @@ fn detail_in_threads(
             }
             batch.push(ctx);
             if batch.len() >= BATCH_FRAMES || batch.bytes_len() >= BATCH_BYTES {
-                return hand_over(&mut batch) && !turns.closed();
+                return hand_over(&mut batch) && !out.closed();
             }
-            !turns.closed()
+            !out.closed()
         });
         if !batch.is_empty() {
             hand_over(&mut batch);
         }
         pass
     })?;
-    if let Some(e) = turns.error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    if let Some(e) = out.error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e.into());
     }
     Ok(pass)
