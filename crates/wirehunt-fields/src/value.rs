@@ -207,7 +207,13 @@ mod tests {
         let mut want = String::from("x");
         for k in 0..20u32 {
             let p = 10u64.pow(k);
-            for v in [p - 1, p, p + 1, p.wrapping_mul(3).wrapping_add(7), u64::MAX / p] {
+            for v in [
+                p - 1,
+                p,
+                p + 1,
+                p.wrapping_mul(3).wrapping_add(7),
+                u64::MAX / p,
+            ] {
                 write_uint(&mut out, v);
                 want += &v.to_string();
             }
