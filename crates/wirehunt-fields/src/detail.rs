@@ -264,9 +264,27 @@ pub struct DetailWriter {
     only: Vec<String>,
     /// The frame's protocol chain (`frame.protocols`).
     chain: Vec<u8>,
-    /// Where each protocol to show is in `chain`, first seen first.
-    protos: Vec<std::ops::Range<usize>>,
+    /// What frames show, by their chain: found once for each chain.
+    plans: foldhash::HashMap<Box<[u8]>, Box<[Step]>>,
 }
+
+/// A protocol of a frame's tree: its heading and, when expanded, its
+/// fields.
+#[derive(Debug)]
+struct Step {
+    name: Box<str>,
+    fields: &'static [TreeField],
+}
+
+impl std::fmt::Debug for TreeField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.field.name)
+    }
+}
+
+/// Most chains whose plans a writer keeps: a capture crafted to give every
+/// frame its own chain makes it start again rather than grow.
+const MAX_PLANS: usize = 1024;
 
 impl DetailWriter {
     pub fn new(only: Vec<String>) -> DetailWriter {
@@ -276,37 +294,48 @@ impl DetailWriter {
         }
     }
 
+    /// The protocols the tree of a frame with protocol chain `chain`
+    /// shows: the frame, then each protocol of the chain once, first seen
+    /// first (not the `ethertype` step), expanded when `only` names it or
+    /// is empty.
+    fn plan(only: &[String], chain: &[u8]) -> Box<[Step]> {
+        let mut names: Vec<&str> = vec!["frame"];
+        for p in chain.split(|&c| c == b':') {
+            let Ok(p) = std::str::from_utf8(p) else {
+                continue;
+            };
+            if !p.is_empty() && p != "ethertype" && !names.contains(&p) {
+                names.push(p);
+            }
+        }
+        names
+            .into_iter()
+            .map(|p| Step {
+                name: p.into(),
+                fields: if only.is_empty() || only.iter().any(|o| o == p) {
+                    subtree(field_prefix(p))
+                } else {
+                    &[]
+                },
+            })
+            .collect()
+    }
+
     /// Appends the detail view of one frame (a blank line after it).
     pub fn write(&mut self, ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>) {
-        let DetailWriter {
-            only,
-            chain,
-            protos,
-        } = self;
+        let DetailWriter { only, chain, plans } = self;
         chain.clear();
-        protos.clear();
         write_protocols(ctx, chain);
-        let mut at = 0;
-        for p in chain.split(|&c| c == b':') {
-            let range = at..at + p.len();
-            at = range.end + 1;
-            if p.is_empty()
-                || p == b"ethertype"
-                || p == b"frame"
-                || protos.iter().any(|r| &chain[r.clone()] == p)
-            {
-                continue;
+        if !plans.contains_key(&chain[..]) {
+            if plans.len() >= MAX_PLANS {
+                plans.clear();
             }
-            protos.push(range);
+            plans.insert(chain[..].into(), Self::plan(only, chain));
         }
-        let names = protos
-            .iter()
-            .filter_map(|r| std::str::from_utf8(&chain[r.clone()]).ok());
-        for p in std::iter::once("frame").chain(names) {
+        let plan = plans.get(&chain[..]).map_or(&[][..], |p| &p[..]);
+        for Step { name, fields } in plan {
+            let p = &name[..];
             heading(ctx, p, out);
-            if !only.is_empty() && !only.iter().any(|o| o == p) {
-                continue;
-            }
             // The layers of the protocol the per-layer fields read, found
             // for the first of them.
             let mut layers: Option<(Proto, Layers<'_>)> = None;
@@ -315,7 +344,7 @@ impl DetailWriter {
                 known,
                 lead,
                 lead_len,
-            } in subtree(field_prefix(p))
+            } in fields.iter()
             {
                 let mut line = |v: &Value<'_>| {
                     match <&[u8; LEAD]>::try_from(&lead[..]) {
@@ -390,6 +419,23 @@ mod tests {
             .collect();
         assert_eq!(ip, order);
         assert!(subtree("no-such-protocol").is_empty());
+    }
+
+    #[test]
+    fn a_plan_shows_each_protocol_once_and_expands_those_asked_for() {
+        let names = |plan: &[Step]| plan.iter().map(|s| s.name.to_string()).collect::<Vec<_>>();
+        let chain = b"eth:ethertype:ip:icmp:ip:tcp";
+        let all = DetailWriter::plan(&[], chain);
+        assert_eq!(names(&all), ["frame", "eth", "ip", "icmp", "tcp"]);
+        assert!(all.iter().all(|s| !s.fields.is_empty()));
+        let only = DetailWriter::plan(&["tcp".to_string()], chain);
+        assert_eq!(names(&only), names(&all));
+        let expanded: Vec<_> = only.iter().filter(|s| !s.fields.is_empty()).collect();
+        assert_eq!(expanded.len(), 1);
+        assert_eq!(&*expanded[0].name, "tcp");
+        // mDNS shows DNS's fields.
+        let mdns = DetailWriter::plan(&[], b"eth:ethertype:ip:udp:mdns");
+        assert!(std::ptr::eq(mdns[4].fields, subtree("dns")));
     }
 
     /// The tree skips the `tcp.analysis.*` fields of segments the analysis
