@@ -234,25 +234,39 @@ fn heading(ctx: &FrameCtx<'_, '_>, proto: &str, out: &mut Vec<u8>) {
 }
 
 /// The bytes of the layers of one protocol that Wireshark dissects
-/// ([`FrameCtx::layers_of`]), when there are few.
-enum Layers<'a> {
-    Few(usize, [&'a [u8]; 4]),
-    /// More than four: the fields look for them themselves.
-    Many,
+/// ([`FrameCtx::layers_of`]), found once a frame for each protocol whose
+/// per-layer fields the tree shows.
+struct Layers<'a> {
+    /// The protocol whose layers these are; none yet.
+    proto: Option<Proto>,
+    bytes: [&'a [u8]; 4],
+    /// How many there are, which may be more than `bytes` holds.
+    n: usize,
 }
 
 impl<'a> Layers<'a> {
-    fn of(ctx: &FrameCtx<'a, '_>, proto: Proto) -> Layers<'a> {
-        let mut bytes = [&[][..]; 4];
-        let mut n = 0;
-        for l in ctx.layers_of(proto) {
-            match bytes.get_mut(n) {
-                Some(b) => *b = ctx.pkt.bytes(l),
-                None => return Layers::Many,
-            }
-            n += 1;
+    fn new() -> Layers<'a> {
+        Layers {
+            proto: None,
+            bytes: [&[]; 4],
+            n: 0,
         }
-        Layers::Few(n, bytes)
+    }
+
+    /// The layers of `proto`, or `None` when there are too many to hold
+    /// (the fields then look for them themselves).
+    fn of(&mut self, ctx: &FrameCtx<'a, '_>, proto: Proto) -> Option<&[&'a [u8]]> {
+        if self.proto != Some(proto) {
+            self.proto = Some(proto);
+            self.n = 0;
+            for l in ctx.layers_of(proto) {
+                if let Some(b) = self.bytes.get_mut(self.n) {
+                    *b = ctx.pkt.bytes(l);
+                }
+                self.n += 1;
+            }
+        }
+        self.bytes.get(..self.n)
     }
 }
 
@@ -333,12 +347,12 @@ impl DetailWriter {
             plans.insert(chain[..].into(), Self::plan(only, chain));
         }
         let plan = plans.get(&chain[..]).map_or(&[][..], |p| &p[..]);
+        // The layers of the protocol the per-layer fields read, found for
+        // the first of them.
+        let mut layers = Layers::new();
         for Step { name, fields } in plan {
             let p = &name[..];
             heading(ctx, p, out);
-            // The layers of the protocol the per-layer fields read, found
-            // for the first of them.
-            let mut layers: Option<(Proto, Layers<'_>)> = None;
             for TreeField {
                 field,
                 known,
@@ -357,20 +371,14 @@ impl DetailWriter {
                 match (known, field.per_layer()) {
                     (Known::Chain, _) => line(&Value::Text(chain)),
                     (Known::Analysis, _) if ctx.tcp.flags == 0 => {}
-                    (_, Some(PerLayer { proto, read })) => {
-                        let found = match &layers {
-                            Some((p, found)) if *p == proto => found,
-                            _ => &layers.insert((proto, Layers::of(ctx, proto))).1,
-                        };
-                        match found {
-                            Layers::Few(n, bytes) => {
-                                for v in bytes[..*n].iter().filter_map(|b| read(b)) {
-                                    line(&v);
-                                }
+                    (_, Some(PerLayer { proto, read })) => match layers.of(ctx, proto) {
+                        Some(found) => {
+                            for v in found.iter().filter_map(|b| read(b)) {
+                                line(&v);
                             }
-                            Layers::Many => field.extract(ctx, &mut line),
                         }
-                    }
+                        None => field.extract(ctx, &mut line),
+                    },
                     _ => field.extract(ctx, &mut line),
                 }
             }
