@@ -2,9 +2,9 @@
 //! a [`FrameCtx`] borrows (the frame's bytes and options, the reassembled
 //! datagram, the HTTP message it completes) into one buffer, so another
 //! thread can read the same contexts later, in the same order. The packet
-//! detail view formats on a second core that way: the pass (sequence
+//! detail view is written on the other cores that way: the pass (sequence
 //! analysis, reassembly, conversations) has to see frames one by one in
-//! order, but what it found about a frame is all the formatting reads.
+//! order, but what it found about a frame is all the writing reads.
 
 use std::ops::Range;
 
@@ -42,6 +42,8 @@ struct Kept {
 pub struct FrameBatch {
     bytes: Vec<u8>,
     kept: Vec<Kept>,
+    /// The time of the capture's first frame, the same for every frame of
+    /// a pass.
     first_ts_ns: i64,
 }
 
