@@ -278,8 +278,10 @@ pub struct DetailWriter {
     only: Vec<String>,
     /// The frame's protocol chain (`frame.protocols`).
     chain: Vec<u8>,
-    /// What frames show, by their chain: found once for each chain.
-    plans: foldhash::HashMap<Box<[u8]>, Box<[Step]>>,
+    /// What frames show, found once for each chain (`plans`), and where
+    /// each chain's plan is.
+    plans: Vec<Box<[Step]>>,
+    plan_of: foldhash::HashMap<Box<[u8]>, usize>,
 }
 
 /// A protocol of a frame's tree: its heading and, when expanded, its
@@ -337,16 +339,27 @@ impl DetailWriter {
 
     /// Appends the detail view of one frame (a blank line after it).
     pub fn write(&mut self, ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>) {
-        let DetailWriter { only, chain, plans } = self;
+        let DetailWriter {
+            only,
+            chain,
+            plans,
+            plan_of,
+        } = self;
         chain.clear();
         write_protocols(ctx, chain);
-        if !plans.contains_key(&chain[..]) {
-            if plans.len() >= MAX_PLANS {
-                plans.clear();
+        let at = match plan_of.get(&chain[..]) {
+            Some(&at) => at,
+            None => {
+                if plans.len() >= MAX_PLANS {
+                    plans.clear();
+                    plan_of.clear();
+                }
+                plans.push(Self::plan(only, chain));
+                plan_of.insert(chain[..].into(), plans.len() - 1);
+                plans.len() - 1
             }
-            plans.insert(chain[..].into(), Self::plan(only, chain));
-        }
-        let plan = plans.get(&chain[..]).map_or(&[][..], |p| &p[..]);
+        };
+        let plan = &plans[at];
         // The layers of the protocol the per-layer fields read, found for
         // the first of them.
         let mut layers = Layers::new();

@@ -223,24 +223,20 @@ macro_rules! field {
 
 /// A field read from every layer of one protocol through its view type.
 macro_rules! layer_field {
-    ($name:literal, $label:literal, $kind:ident, $proto:ident, $view:ty, |$v:ident| $val:expr) => {
+    ($name:literal, $label:literal, $kind:ident, $proto:ident, $view:ty, |$v:ident| $val:expr) => {{
+        const READ: for<'a> fn(&'a [u8]) -> Option<Value<'a>> =
+            |b| <$view>::new_checked(b).map(|$v| $val);
         Field {
             name: $name,
             label: $label,
             kind: Kind::$kind,
-            extract: |c, s| {
-                for l in c.layers_of(Proto::$proto) {
-                    if let Some($v) = <$view>::new_checked(c.pkt.bytes(l)) {
-                        s.value($val)
-                    }
-                }
-            },
+            extract: |c, s| each(c, Proto::$proto, READ, |v| s.value(v)),
             per_layer: Some(PerLayer {
                 proto: Proto::$proto,
-                read: |b| <$view>::new_checked(b).map(|$v| $val),
+                read: READ,
             }),
         }
-    };
+    }};
 }
 
 /// One of the TCP header's flag bits, as a boolean.

@@ -32,28 +32,21 @@ pub fn write_seconds(out: &mut Vec<u8>, ns: i64, digits: u8) {
         out.push(b'-');
     }
     write_uint(out, abs / 1_000_000_000);
-    if (1..=9).contains(&digits) {
-        let d = usize::from(digits);
-        let mut frac = abs % 1_000_000_000 / 10u64.pow(9 - u32::from(digits));
-        in_place(out, |buf: &mut [u8; 10]| {
-            buf[0] = b'.';
-            for c in buf[1..=d].iter_mut().rev() {
-                *c = b'0' + (frac % 10) as u8;
-                frac /= 10;
-            }
-            d + 1
-        });
-    } else if digits > 0 {
-        let mut buf = itoa::Buffer::new();
-        out.push(b'.');
-        let frac = abs % 1_000_000_000;
-        let scaled = frac / 10u64.pow(9 - digits.min(9) as u32);
-        let s = buf.format(scaled);
-        for _ in s.len()..digits as usize {
-            out.push(b'0');
-        }
-        out.extend_from_slice(s.as_bytes());
+    if digits == 0 {
+        return;
     }
+    // Past nanoseconds, zeros.
+    let d = digits.min(9);
+    let mut frac = abs % 1_000_000_000 / 10u64.pow(9 - u32::from(d));
+    out.push(b'.');
+    out.extend(std::iter::repeat_n(b'0', usize::from(digits - d)));
+    in_place(out, |buf: &mut [u8; 9]| {
+        for c in buf[..usize::from(d)].iter_mut().rev() {
+            *c = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        usize::from(d)
+    });
 }
 
 /// Lowercase hexadecimal digits by value.
