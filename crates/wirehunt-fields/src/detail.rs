@@ -13,6 +13,8 @@ use crate::protocols::write_protocols;
 use crate::registry::{Field, FrameCtx, Kind, PerLayer, all};
 use crate::value::{Value, put_padded, write_uint};
 
+mod sections;
+
 /// Fields Wireshark keeps out of the tree (either-side aliases for filters).
 const HIDDEN: &[&str] = &["eth.addr", "ip.addr", "ipv6.addr", "tcp.port", "udp.port"];
 
@@ -276,6 +278,9 @@ impl<'a> Layers<'a> {
 #[derive(Debug, Default)]
 pub struct DetailWriter {
     only: Vec<String>,
+    /// Read every field through the registry, not the fast writers of
+    /// [`sections`] (to compare the two).
+    registry_only: bool,
     /// The frame's protocol chain (`frame.protocols`).
     chain: Vec<u8>,
     /// What frames show, found once for each chain (`plans`), and where
@@ -290,12 +295,22 @@ pub struct DetailWriter {
 struct Step {
     name: Box<str>,
     fields: &'static [TreeField],
+    /// The fast writer of the first `n` of `fields`, when there is one.
+    fast: Option<(Fast, usize)>,
 }
+
+type Fast = fn(&FrameCtx<'_, '_>, &[u8], &mut Vec<u8>) -> bool;
 
 impl std::fmt::Debug for TreeField {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.field.name)
     }
+}
+
+/// Whether `names` are the first of `fields`, in order (what a fast writer
+/// must write for the tree to use it).
+fn writes_first(names: &[&str], fields: &[TreeField]) -> bool {
+    names.len() <= fields.len() && names.iter().zip(fields).all(|(n, t)| *n == t.field.name)
 }
 
 /// Most chains whose plans a writer keeps: a capture crafted to give every
@@ -310,11 +325,23 @@ impl DetailWriter {
         }
     }
 
+    /// A writer that reads every field through the registry, as the
+    /// detail view does for frames its fast writers do not handle. Only to
+    /// check those writers against it.
+    #[doc(hidden)]
+    pub fn registry_only(only: Vec<String>) -> DetailWriter {
+        DetailWriter {
+            only,
+            registry_only: true,
+            ..DetailWriter::default()
+        }
+    }
+
     /// The protocols the tree of a frame with protocol chain `chain`
     /// shows: the frame, then each protocol of the chain once, first seen
     /// first (not the `ethertype` step), expanded when `only` names it or
     /// is empty.
-    fn plan(only: &[String], chain: &[u8]) -> Box<[Step]> {
+    fn plan(only: &[String], chain: &[u8], registry_only: bool) -> Box<[Step]> {
         let mut names: Vec<&str> = vec!["frame"];
         for p in chain.split(|&c| c == b':') {
             let Ok(p) = std::str::from_utf8(p) else {
@@ -326,13 +353,22 @@ impl DetailWriter {
         }
         names
             .into_iter()
-            .map(|p| Step {
-                name: p.into(),
-                fields: if only.is_empty() || only.iter().any(|o| o == p) {
+            .map(|p| {
+                let fields = if only.is_empty() || only.iter().any(|o| o == p) {
                     subtree(field_prefix(p))
                 } else {
                     &[]
-                },
+                };
+                let fast = sections::SECTIONS
+                    .iter()
+                    .filter(|_| !registry_only)
+                    .find(|s| s.proto == p && writes_first(s.fields, fields))
+                    .map(|s| (s.write, s.fields.len()));
+                Step {
+                    name: p.into(),
+                    fields,
+                    fast,
+                }
             })
             .collect()
     }
@@ -341,6 +377,7 @@ impl DetailWriter {
     pub fn write(&mut self, ctx: &FrameCtx<'_, '_>, out: &mut Vec<u8>) {
         let DetailWriter {
             only,
+            registry_only,
             chain,
             plans,
             plan_of,
@@ -354,7 +391,7 @@ impl DetailWriter {
                     plans.clear();
                     plan_of.clear();
                 }
-                plans.push(Self::plan(only, chain));
+                plans.push(Self::plan(only, chain, *registry_only));
                 plan_of.insert(chain[..].into(), plans.len() - 1);
                 plans.len() - 1
             }
@@ -363,9 +400,13 @@ impl DetailWriter {
         // The layers of the protocol the per-layer fields read, found for
         // the first of them.
         let mut layers = Layers::new();
-        for Step { name, fields } in plan {
+        for Step { name, fields, fast } in plan {
             let p = &name[..];
             heading(ctx, p, out);
+            let fields = match fast {
+                Some((write, n)) if write(ctx, chain, out) => &fields[*n..],
+                _ => fields,
+            };
             for TreeField {
                 field,
                 known,
@@ -446,17 +487,76 @@ mod tests {
     fn a_plan_shows_each_protocol_once_and_expands_those_asked_for() {
         let names = |plan: &[Step]| plan.iter().map(|s| s.name.to_string()).collect::<Vec<_>>();
         let chain = b"eth:ethertype:ip:icmp:ip:tcp";
-        let all = DetailWriter::plan(&[], chain);
+        let all = DetailWriter::plan(&[], chain, false);
         assert_eq!(names(&all), ["frame", "eth", "ip", "icmp", "tcp"]);
         assert!(all.iter().all(|s| !s.fields.is_empty()));
-        let only = DetailWriter::plan(&["tcp".to_string()], chain);
+        let only = DetailWriter::plan(&["tcp".to_string()], chain, false);
         assert_eq!(names(&only), names(&all));
         let expanded: Vec<_> = only.iter().filter(|s| !s.fields.is_empty()).collect();
         assert_eq!(expanded.len(), 1);
         assert_eq!(&*expanded[0].name, "tcp");
         // mDNS shows DNS's fields.
-        let mdns = DetailWriter::plan(&[], b"eth:ethertype:ip:udp:mdns");
+        let mdns = DetailWriter::plan(&[], b"eth:ethertype:ip:udp:mdns", false);
         assert!(std::ptr::eq(mdns[4].fields, subtree("dns")));
+    }
+
+    /// A fast writer the registry no longer matches would be left out of
+    /// every plan without a word: each must write the first fields of its
+    /// protocol's subtree.
+    #[test]
+    fn each_fast_writer_writes_the_first_fields_of_its_protocol() {
+        for s in sections::SECTIONS {
+            let fields = subtree(field_prefix(s.proto));
+            assert!(writes_first(s.fields, fields), "{}", s.proto);
+        }
+        let plan = DetailWriter::plan(&[], b"eth:ethertype:ip:tcp", false);
+        assert!(plan.iter().all(|s| s.fast.is_some()));
+        let plan = DetailWriter::plan(&[], b"eth:ethertype:ip:tcp", true);
+        assert!(plan.iter().all(|s| s.fast.is_none()));
+    }
+
+    /// The fast writers take a plain TCP segment and a plain UDP datagram
+    /// over IPv4 and Ethernet (the `sections` test then checks what they
+    /// write on every frame of the corpus).
+    #[test]
+    fn fast_writers_take_plain_frames() {
+        use wirehunt_capture::{CaptureReader, LinkType, PcapWriter};
+        let head = |proto: u8| {
+            let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+            f.extend_from_slice(&[0x45, 0, 0, 40, 0, 1, 0, 0, 64, proto, 0, 0]);
+            f.extend_from_slice(&[198, 51, 100, 1, 203, 0, 113, 2]);
+            f
+        };
+        let mut tcp = head(6);
+        tcp.extend_from_slice(&[0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 1]);
+        tcp.extend_from_slice(&[0x50, 0x10, 0x04, 0x00, 0, 0, 0, 0]);
+        let mut udp = head(17);
+        udp.extend_from_slice(&[0x9c, 0x40, 0x30, 0x39, 0, 20, 0, 0]);
+        udp.extend_from_slice(&[0; 12]);
+        let mut w = PcapWriter::new(LinkType(1));
+        w.frame(0, &tcp);
+        w.frame(1, &udp);
+        let mut r = CaptureReader::from_bytes(w.into_bytes()).unwrap();
+        let mut pipeline = crate::pipeline::Pipeline::new(crate::Needs::ALL, 16);
+        for transport in ["tcp", "udp"] {
+            let frame = r.next_frame().unwrap().unwrap();
+            pipeline.run(&frame, 0, |ctx| {
+                for proto in ["frame", "eth", "ip", transport] {
+                    let s = sections::SECTIONS
+                        .iter()
+                        .find(|s| s.proto == proto)
+                        .unwrap();
+                    let mut out = Vec::new();
+                    assert!((s.write)(ctx, b"", &mut out), "{proto} over {transport}");
+                    // One line per field but the few a frame may lack.
+                    let lines = out.iter().filter(|&&c| c == b'\n').count();
+                    assert!(
+                        lines + 20 >= s.fields.len() && lines >= 3,
+                        "{proto}: {lines}"
+                    );
+                }
+            });
+        }
     }
 
     /// The tree skips the `tcp.analysis.*` fields of segments the analysis

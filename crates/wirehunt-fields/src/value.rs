@@ -132,6 +132,70 @@ fn write_hex(out: &mut Vec<u8>, v: u64, digits: u8) {
     });
 }
 
+/// Appends `v` as `0x` and exactly `D` (at most 8) lowercase hexadecimal
+/// digits, the low `4 * D` bits: what [`Value::Hex`] with `D` digits shows
+/// of a value that fits in them, without working out how many it needs.
+#[inline]
+pub(crate) fn write_hex_exact<const D: usize>(out: &mut Vec<u8>, v: u32) {
+    const { assert!(D <= 8) };
+    in_place(out, |buf: &mut [u8; 10]| {
+        buf[..2].copy_from_slice(b"0x");
+        for (i, d) in buf[2..2 + D].iter_mut().rev().enumerate() {
+            *d = HEX[((v >> (4 * i)) & 15) as usize];
+        }
+        2 + D
+    });
+}
+
+/// Appends a byte in decimal.
+#[inline]
+pub(crate) fn write_u8(out: &mut Vec<u8>, b: u8) {
+    in_place(out, |buf: &mut [u8; 3]| {
+        let (h, t) = (b / 100, b / 10 % 10);
+        buf[0] = b'0' + h;
+        let mut len = usize::from(h > 0);
+        buf[len] = b'0' + t;
+        len += usize::from(b >= 10);
+        buf[len] = b'0' + b % 10;
+        len + 1
+    });
+}
+
+/// Appends an IPv4 address in dotted decimal.
+#[inline]
+pub(crate) fn write_ipv4(out: &mut Vec<u8>, octets: [u8; 4]) {
+    in_place(out, |buf: &mut [u8; 16]| {
+        let mut len = 0;
+        for b in octets {
+            let (h, t) = (b / 100, b / 10 % 10);
+            buf[len] = b'0' + h;
+            len += usize::from(h > 0);
+            buf[len] = b'0' + t;
+            len += usize::from(b >= 10);
+            buf[len] = b'0' + b % 10;
+            buf[len + 1] = b'.';
+            len += 2;
+        }
+        len - 1
+    });
+}
+
+/// Appends a MAC address as six colon-separated pairs of lowercase
+/// hexadecimal digits.
+#[inline]
+pub(crate) fn write_mac(out: &mut Vec<u8>, mac: &[u8; 6]) {
+    in_place(out, |buf: &mut [u8; 17]| {
+        for (i, b) in mac.iter().enumerate() {
+            buf[3 * i] = HEX[(b >> 4) as usize];
+            buf[3 * i + 1] = HEX[(b & 15) as usize];
+            if i < 5 {
+                buf[3 * i + 2] = b':';
+            }
+        }
+        17
+    });
+}
+
 impl Value<'_> {
     /// Appends the text form.
     pub fn write_text(&self, out: &mut Vec<u8>) {
@@ -140,37 +204,11 @@ impl Value<'_> {
             Value::Hex(v, digits) => write_hex(out, v, digits),
             Value::Bool(b) => out.push(if b { b'1' } else { b'0' }),
             Value::Text(t) => out.extend_from_slice(t),
-            Value::Ipv4(a) => {
-                in_place(out, |buf: &mut [u8; 16]| {
-                    let mut len = 0;
-                    for b in a.octets() {
-                        let (h, t) = (b / 100, b / 10 % 10);
-                        buf[len] = b'0' + h;
-                        len += usize::from(h > 0);
-                        buf[len] = b'0' + t;
-                        len += usize::from(b >= 10);
-                        buf[len] = b'0' + b % 10;
-                        buf[len + 1] = b'.';
-                        len += 2;
-                    }
-                    len - 1
-                });
-            }
+            Value::Ipv4(a) => write_ipv4(out, a.octets()),
             Value::Ipv6(a) => {
                 let _ = write!(out, "{a}");
             }
-            Value::Mac(m) => {
-                in_place(out, |buf: &mut [u8; 17]| {
-                    for (i, b) in m.0.iter().enumerate() {
-                        buf[3 * i] = HEX[(b >> 4) as usize];
-                        buf[3 * i + 1] = HEX[(b & 15) as usize];
-                        if i < 5 {
-                            buf[3 * i + 2] = b':';
-                        }
-                    }
-                    17
-                });
-            }
+            Value::Mac(m) => write_mac(out, &m.0),
             Value::Seconds(ns) => write_seconds(out, ns, 9),
             Value::Name(n) => {
                 n.write_to(out);
@@ -222,6 +260,19 @@ mod tests {
             ] {
                 assert_eq!(text(Value::Ipv4(a)), a.to_string());
             }
+        }
+        for b in 0..=255u8 {
+            let mut out = vec![b'x'];
+            write_u8(&mut out, b);
+            assert_eq!(out, format!("x{b}").into_bytes());
+        }
+        for v in [0u32, 1, 0xa, 0xff, 0x1234, 0xffff, 0xabcde, u32::MAX] {
+            let mut out = Vec::new();
+            write_hex_exact::<2>(&mut out, v & 0xff);
+            write_hex_exact::<4>(&mut out, v & 0xffff);
+            write_hex_exact::<8>(&mut out, v);
+            let want = format!("{:#04x}{:#06x}{v:#010x}", v & 0xff, v & 0xffff);
+            assert_eq!(String::from_utf8(out).unwrap(), want);
         }
         let mac = MacAddr([0xff, 0, 0x0a, 0xb0, 0x12, 0xfe]);
         assert_eq!(text(Value::Mac(mac)), "ff:00:0a:b0:12:fe");

@@ -6,7 +6,9 @@
 //! their datagram, tunnels, fragments, VLAN tags and damaged frames give
 //! layers of one protocol several times, or cut).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
 
 use wirehunt_capture::{CaptureReader, OpenOptions};
 use wirehunt_fields::pipeline::Pipeline;
@@ -62,34 +64,9 @@ fn compare(path: &Path) -> (u64, Option<String>) {
     (frames, None)
 }
 
-fn captures_in(dir: &Path) -> Vec<PathBuf> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut v: Vec<PathBuf> = rd
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn per_layer_reading_equals_the_extractor() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut caps = captures_in(&root.join("tests/data"));
-    assert!(!caps.is_empty());
-    let corpus = root.join("../shared/corpus");
-    if corpus.join("public").is_dir() {
-        caps.extend(captures_in(&corpus.join("public")));
-        caps.extend(captures_in(&corpus.join("generated")));
-    } else {
-        eprintln!(
-            "SKIPPED for the corpus: ../shared/corpus is missing beside the repository; \
-             checked the test data only"
-        );
-    }
+    let caps = common::captures();
     let mut frames = 0;
     for cap in &caps {
         let (n, diff) = compare(cap);
