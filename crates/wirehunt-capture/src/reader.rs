@@ -95,8 +95,8 @@ fn open_file(path: &Path, map: bool) -> Result<Opened, CaptureError> {
     // if another process truncates the file while we read, the OS may
     // signal SIGBUS, as for every mmap-based reader (ripgrep documents
     // the same trade-off). Reading as a stream (the default on more than
-    // one core unless `--threads` splits the pass, or `--no-mmap`) avoids
-    // it.
+    // one core unless `--threads` splits the pass or `packets -V` writes in
+    // threads, or `--no-mmap`) avoids it.
     #[allow(unsafe_code)]
     let map = unsafe { Mmap::map(&file)? };
     Ok(Opened::Map(Arc::new(map)))

@@ -5,10 +5,13 @@
 //! detail view is written on the other cores that way: the pass (sequence
 //! analysis, reassembly, conversations) has to see frames one by one in
 //! order, but what it found about a frame is all the writing reads.
+//!
+//! A batch over a mapped capture ([`FrameBatch::over_map`]) keeps the
+//! frames' bytes by their place in the map instead of copying them.
 
 use std::ops::Range;
 
-use wirehunt_capture::Frame;
+use wirehunt_capture::{Frame, FrameRef, SharedCapture};
 use wirehunt_dissect::Packet;
 use wirehunt_flow::Flows;
 use wirehunt_flow::analysis::TcpAnalysis;
@@ -18,14 +21,12 @@ use crate::FrameCtx;
 use crate::reassembly::HttpView;
 
 /// One frame's context with its borrowed parts replaced by places in the
-/// batch's buffer.
+/// batch's buffer or in the map.
 struct Kept {
-    /// The frame and the packet with no bytes; [`FrameBatch::each`] puts
-    /// them back over the copies.
-    frame: Frame<'static>,
+    frame: KeptFrame,
+    /// The packet with no bytes; [`FrameBatch::each`] puts it back over
+    /// the frame's.
     pkt: Packet<'static>,
-    data: Range<usize>,
-    options: Range<usize>,
     /// The packet's bytes when they are not the frame's (a datagram
     /// reassembled from fragments).
     pkt_data: Option<Range<usize>>,
@@ -37,22 +38,52 @@ struct Kept {
     reassembly_error: bool,
 }
 
+/// Where a kept frame's bytes and options are.
+enum KeptFrame {
+    /// Copied: the frame with no bytes, and where the copies are.
+    Copied {
+        frame: Frame<'static>,
+        data: Range<usize>,
+        options: Range<usize>,
+    },
+    /// In the map.
+    Mapped(FrameRef),
+}
+
 /// Frame contexts copied out of a pass, to be read again in order.
 #[derive(Default)]
 pub struct FrameBatch {
     bytes: Vec<u8>,
     kept: Vec<Kept>,
+    /// The mapped capture the frames are read from, when they are.
+    map: Option<SharedCapture>,
     /// The time of the capture's first frame, the same for every frame of
     /// a pass.
     first_ts_ns: i64,
 }
 
 impl FrameBatch {
-    /// Copies `ctx`, to come after the frames already kept.
+    /// A batch for frames read from `map` (by [`SharedCapture::reader`]):
+    /// their bytes are kept as places in it. Frames from elsewhere are
+    /// copied.
+    pub fn over_map(map: SharedCapture) -> FrameBatch {
+        FrameBatch {
+            map: Some(map),
+            ..FrameBatch::default()
+        }
+    }
+
+    /// Keeps `ctx`, to come after the frames already kept.
     pub fn push(&mut self, ctx: &FrameCtx<'_, '_>) {
         let frame = ctx.frame;
-        let data = self.copy(frame.data);
-        let options = self.copy(frame.options_raw());
+        let kept = match self.map.as_ref().and_then(|m| m.locate(frame)) {
+            Some(r) => KeptFrame::Mapped(r),
+            None => KeptFrame::Copied {
+                frame: frame.over(&[], &[]),
+                data: self.copy(frame.data),
+                options: self.copy(frame.options_raw()),
+            },
+        };
         let pkt_data = (!std::ptr::eq(ctx.pkt.data, frame.data)).then(|| self.copy(ctx.pkt.data));
         let (http, http_message) = match ctx.http {
             HttpView::Message(m) => (HttpView::Message(&[]), self.copy(m)),
@@ -62,10 +93,8 @@ impl FrameBatch {
         };
         self.first_ts_ns = ctx.first_ts_ns;
         self.kept.push(Kept {
-            frame: frame.over(&[], &[]),
+            frame: kept,
             pkt: ctx.pkt.over(&[]),
-            data,
-            options,
             pkt_data,
             http,
             http_message,
@@ -96,7 +125,7 @@ impl FrameBatch {
         self.bytes.len()
     }
 
-    /// Forgets the frames, keeping the room they took.
+    /// Forgets the frames, keeping the room they took (and the map).
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.kept.clear();
@@ -106,8 +135,23 @@ impl FrameBatch {
     pub fn each(&self, mut f: impl FnMut(&FrameCtx<'_, '_>)) {
         let b = &self.bytes[..];
         for k in &self.kept {
-            let frame = k.frame.over(&b[k.data.clone()], &b[k.options.clone()]);
-            let pkt = k.pkt.over(&b[k.pkt_data.clone().unwrap_or(k.data.clone())]);
+            let frame = match (&k.frame, &self.map) {
+                (
+                    KeptFrame::Copied {
+                        frame,
+                        data,
+                        options,
+                    },
+                    _,
+                ) => frame.over(&b[data.clone()], &b[options.clone()]),
+                (KeptFrame::Mapped(r), Some(map)) => map.frame(r, &[]),
+                // Mapped frames are kept only by a batch with a map.
+                (KeptFrame::Mapped(_), None) => continue,
+            };
+            let pkt = k.pkt.over(match &k.pkt_data {
+                Some(d) => &b[d.clone()],
+                None => frame.data,
+            });
             let http = match k.http {
                 HttpView::Message(_) => HttpView::Message(&b[k.http_message.clone()]),
                 v => v,

@@ -197,8 +197,8 @@ pub struct PacketsArgs {
     /// Accepted for tshark habits: wirehunt never resolves names unless asked.
     #[arg(short = 'n')]
     pub no_resolve: bool,
-    /// Read regular files as a stream even on one core (where they are
-    /// otherwise memory-mapped).
+    /// Read regular files as a stream even on one core and for -V (where
+    /// they are otherwise memory-mapped).
     #[arg(long)]
     pub no_mmap: bool,
     /// Most conversations tracked at once before the idlest are evicted.

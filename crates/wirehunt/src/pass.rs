@@ -71,16 +71,29 @@ pub struct Source<'a> {
 /// stop.
 pub fn each_record(
     src: &Source<'_>,
+    see: impl FnMut(&wirehunt_capture::Frame<'_>) -> bool,
+) -> anyhow::Result<Pass> {
+    records(src, None, see)
+}
+
+/// [`each_record`], from `shared` when given (the file `src` names, mapped
+/// once).
+fn records(
+    src: &Source<'_>,
+    shared: Option<&wirehunt_capture::SharedCapture>,
     mut see: impl FnMut(&wirehunt_capture::Frame<'_>) -> bool,
 ) -> anyhow::Result<Pass> {
     let path = src.path;
-    let mut reader = CaptureReader::open(
-        path,
-        OpenOptions {
-            no_mmap: src.no_mmap,
-        },
-    )
-    .with_context(|| format!("{}", path.display()))?;
+    let opened = match shared {
+        Some(s) => s.reader(),
+        None => CaptureReader::open(
+            path,
+            OpenOptions {
+                no_mmap: src.no_mmap,
+            },
+        ),
+    };
+    let mut reader = opened.with_context(|| format!("{}", path.display()))?;
     let file_size = if path.as_os_str() == "-" {
         None
     } else {
@@ -138,6 +151,25 @@ fn read_all(
 /// as the packet list does, get them too); `see` returns false to stop.
 pub fn each_frame(
     src: &Source<'_>,
+    see: impl FnMut(&FrameCtx<'_, '_>, bool) -> bool,
+) -> anyhow::Result<Pass> {
+    frames(src, None, see)
+}
+
+/// [`each_frame`] over `shared`, the file `src` names mapped once: the
+/// frames' bytes are the map's, so that what `see` keeps of them can be
+/// kept by their place in it ([`wirehunt_capture::SharedCapture::locate`]).
+pub fn each_frame_mapped(
+    src: &Source<'_>,
+    shared: &wirehunt_capture::SharedCapture,
+    see: impl FnMut(&FrameCtx<'_, '_>, bool) -> bool,
+) -> anyhow::Result<Pass> {
+    frames(src, Some(shared), see)
+}
+
+fn frames(
+    src: &Source<'_>,
+    shared: Option<&wirehunt_capture::SharedCapture>,
     mut see: impl FnMut(&FrameCtx<'_, '_>, bool) -> bool,
 ) -> anyhow::Result<Pass> {
     let filter = match src.display_filter {
@@ -154,7 +186,7 @@ pub fn each_frame(
         .map_or(src.needs, |f| src.needs.union(f.needs()));
     let mut pipeline = wirehunt_fields::pipeline::Pipeline::new(needs, src.max_conversations);
     let mut first_ts = None;
-    each_record(src, |frame| {
+    records(src, shared, |frame| {
         let first_ts_ns = *first_ts.get_or_insert(frame.ts_ns);
         if let Some(b) = bpf.as_mut()
             && !b.matches(frame.link_type, frame.data)

@@ -2,10 +2,11 @@
 //! while the pass runs in one: frames go in batches of 1024 to the writing
 //! threads and come out in order. The text must not depend on that: this
 //! suite compares `--threads 1` with 2 and 3 byte for byte, on the
-//! repository's test data (with a display filter, a frame limit and `-O`)
-//! and on every capture of the shared corpus (reassembled datagrams, HTTP
-//! messages put together across segments, pcapng options and custom
-//! blocks, damaged files).
+//! repository's test data (with a display filter, a frame limit and `-O`,
+//! and read as a stream with `--no-mmap`, where the batches copy the frames
+//! instead of keeping their place in the mapped file) and on every capture
+//! of the shared corpus (reassembled datagrams, HTTP messages put together
+//! across segments, pcapng options and custom blocks, damaged files).
 
 mod common;
 
@@ -72,6 +73,7 @@ fn detail_in_threads_equals_one_thread_on_the_test_data() {
             &["-V", "-Y", "tcp.flags.reset == 1"],
             &["-V", "-c", "1500"],
             &["-O", "ip,tcp"],
+            &["-V", "--no-mmap"],
         ] {
             let args: Vec<&str> = std::iter::once(cap).chain(extra.iter().copied()).collect();
             diffs.extend(compare(&args));
