@@ -3,6 +3,10 @@
 //! then every registry field of that protocol present in the frame, with
 //! Wireshark's label and the value. Protocols named in `only` are expanded
 //! and the others show their heading alone (`tshark -O`).
+//!
+//! The fields are read through the registry, except the lines of the
+//! commonest protocols of ordinary frames, which `detail/sections.rs` writes
+//! directly (checked against the registry by the `sections` test).
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -295,11 +299,9 @@ pub struct DetailWriter {
 struct Step {
     name: Box<str>,
     fields: &'static [TreeField],
-    /// The fast writer of the first `n` of `fields`, when there is one.
-    fast: Option<(Fast, usize)>,
+    /// The fast writer of the first of `fields`, when there is one.
+    fast: Option<&'static sections::Section>,
 }
-
-type Fast = fn(&FrameCtx<'_, '_>, &[u8], &mut Vec<u8>) -> bool;
 
 impl std::fmt::Debug for TreeField {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -362,8 +364,7 @@ impl DetailWriter {
                 let fast = sections::SECTIONS
                     .iter()
                     .filter(|_| !registry_only)
-                    .find(|s| s.proto == p && writes_first(s.fields, fields))
-                    .map(|s| (s.write, s.fields.len()));
+                    .find(|s| s.proto == p && writes_first(s.fields, fields));
                 Step {
                     name: p.into(),
                     fields,
@@ -404,7 +405,7 @@ impl DetailWriter {
             let p = &name[..];
             heading(ctx, p, out);
             let fields = match fast {
-                Some((write, n)) if write(ctx, chain, out) => &fields[*n..],
+                Some(s) if (s.write)(ctx, chain, out) => &fields[s.fields.len()..],
                 _ => fields,
             };
             for TreeField {

@@ -25,6 +25,7 @@ use crate::registry::FrameCtx;
 use crate::value::{write_hex_exact, write_ipv4, write_mac, write_seconds, write_u8, write_uint};
 
 /// A protocol's fast writer.
+#[derive(Debug)]
 pub(super) struct Section {
     /// The heading it writes under (the protocol's name in the chain).
     pub proto: &'static str,
