@@ -147,18 +147,23 @@ pub(crate) fn write_hex_exact<const D: usize>(out: &mut Vec<u8>, v: u32) {
     });
 }
 
+/// Puts `b` in decimal (one to three digits) at `buf[at..]`; returns where
+/// it ends.
+#[inline]
+fn put_u8(buf: &mut [u8], at: usize, b: u8) -> usize {
+    let (h, t) = (b / 100, b / 10 % 10);
+    buf[at] = b'0' + h;
+    let mut end = at + usize::from(h > 0);
+    buf[end] = b'0' + t;
+    end += usize::from(b >= 10);
+    buf[end] = b'0' + b % 10;
+    end + 1
+}
+
 /// Appends a byte in decimal.
 #[inline]
 pub(crate) fn write_u8(out: &mut Vec<u8>, b: u8) {
-    in_place(out, |buf: &mut [u8; 3]| {
-        let (h, t) = (b / 100, b / 10 % 10);
-        buf[0] = b'0' + h;
-        let mut len = usize::from(h > 0);
-        buf[len] = b'0' + t;
-        len += usize::from(b >= 10);
-        buf[len] = b'0' + b % 10;
-        len + 1
-    });
+    in_place(out, |buf: &mut [u8; 3]| put_u8(buf, 0, b));
 }
 
 /// Appends an IPv4 address in dotted decimal.
@@ -167,14 +172,9 @@ pub(crate) fn write_ipv4(out: &mut Vec<u8>, octets: [u8; 4]) {
     in_place(out, |buf: &mut [u8; 16]| {
         let mut len = 0;
         for b in octets {
-            let (h, t) = (b / 100, b / 10 % 10);
-            buf[len] = b'0' + h;
-            len += usize::from(h > 0);
-            buf[len] = b'0' + t;
-            len += usize::from(b >= 10);
-            buf[len] = b'0' + b % 10;
-            buf[len + 1] = b'.';
-            len += 2;
+            len = put_u8(buf, len, b);
+            buf[len] = b'.';
+            len += 1;
         }
         len - 1
     });

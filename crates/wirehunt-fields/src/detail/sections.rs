@@ -227,12 +227,12 @@ fn ipv4(ctx: &FrameCtx<'_, '_>, _: &[u8], out: &mut Vec<u8>) -> bool {
     else {
         return false;
     };
+    // The dissector makes an IPv4 layer only of a header of version 4
+    // (anything else is `Ipv4Bogus`), so `ip.hdr_len` is always shown.
     out.extend_from_slice(b"    Version: ");
     write_u8(out, ip.version());
-    if ip.version() == 4 {
-        out.extend_from_slice(b"\n    Header Length: ");
-        write_uint(out, ip.header_len() as u64);
-    }
+    out.extend_from_slice(b"\n    Header Length: ");
+    write_uint(out, ip.header_len() as u64);
     out.extend_from_slice(b"\n    Differentiated Services Field: ");
     write_hex_exact::<2>(out, ip.dsfield().into());
     out.extend_from_slice(b"\n    Total Length: ");
